@@ -29,3 +29,14 @@ export interface RgbImage {
   width: number;
   height: number;
 }
+
+/**
+ * `labels.json`, the image-level labels file of a VOC-layout dataset (written by
+ * `hfpl labels`, `hfpl synth` and `hfpl coco-masks`):
+ * `{ "classes": ["background", ...], "labels": { "<id>": [1, 15], ... } }`; label indices are
+ * 1-based foreground class indices into `classes`.
+ */
+export interface LabelsFile {
+  classes: string[];
+  labels: Record<string, number[]>;
+}
