@@ -6,8 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { isHfplError } from '../errors.js';
 import { commandModules } from './commands/index.js';
 
-export function buildProgram(): Command {
+export function buildProgram(err: (line: string) => void = (l) => process.stderr.write(l + '\n')): Command {
   const program = new Command('hfpl')
+    // Configured before the subcommands are added so that they inherit it.
+    .configureOutput({ writeErr: (s) => err(s.trimEnd()) })
     .description('High-fidelity pseudo-labels for weakly-supervised semantic segmentation')
     .version('0.1.0')
     .showHelpAfterError()
@@ -21,8 +23,7 @@ export function buildProgram(): Command {
  * (HfplError) print one line without a stack; anything else prints its stack.
  */
 export async function runCli(argv: string[], err: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<number> {
-  const program = buildProgram();
-  program.configureOutput({ writeErr: (s) => err(s.trimEnd()) });
+  const program = buildProgram(err);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
