@@ -1,0 +1,53 @@
+/**
+ * Multi-label soft margin loss (PyTorch's `F.multilabel_soft_margin_loss`): the mean over all
+ * elements of BCE(z, y) = -[y log s(z) + (1 - y) log s(-z)] (METHOD 1).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { argError, checkRange, checkTensor } from './check-args.js';
+
+const FN = 'multilabelSoftMarginLoss';
+
+/**
+ * Class-averaged binary cross-entropy on logits, averaged over the batch and any trailing axes.
+ *
+ * @param logits float32 [N, K] or [N, K, ...rest] (e.g. [N, K, S] for sampled logits).
+ * @param labels float32 in [0, 1]: the same shape as `logits`, or [N, K] broadcast over the
+ *   trailing axes of `logits`.
+ * @returns scalar: mean over all elements of max(z, 0) - z y + log(1 + e^-|z|). Its gradient is
+ *   (sigmoid(z) - y) / count exactly (also at z = 0), computed by a custom gradient.
+ * @example
+ * multilabelSoftMarginLoss(tf.tensor2d([[0, 2]]), tf.tensor2d([[1, 0]])) // (log 2 + 2.1269) / 2
+ */
+export function multilabelSoftMarginLoss(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+  checkTensor(FN, 'logits', logits, [2, 8], '[N, K, ...rest]');
+  checkTensor(FN, 'labels', labels, [2, 8], '[N, K] or the shape of logits');
+  const same = labels.shape.length === logits.shape.length && labels.shape.every((d, i) => d === logits.shape[i]);
+  const lead = labels.rank === 2 && labels.shape[0] === logits.shape[0] && labels.shape[1] === logits.shape[1];
+  if (!same && !lead) {
+    const alt = logits.rank > 2 ? ` or [${logits.shape.slice(0, 2).join(', ')}]` : '';
+    argError(FN, `labels must have shape [${logits.shape.join(', ')}]${alt}, got [${labels.shape.join(', ')}]`);
+  }
+  checkRange(FN, 'labels', labels, 0, 1);
+  const count = logits.size;
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, y] = args as tf.Tensor[];
+    // Saved copies survive the caller's tidy (a closure over z would see it disposed).
+    (args[2] as tf.GradSaveFunc)([z, y]);
+    const bcast = (t: tf.Tensor): tf.Tensor => (same ? t : tf.reshape(t, [...t.shape, ...new Array<number>(z.rank - 2).fill(1)]));
+    const value = tf.tidy(() => {
+      const yb = bcast(y);
+      const bce = tf.add(tf.sub(tf.relu(z), tf.mul(z, yb)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+      return tf.mean(bce) as tf.Scalar;
+    });
+    const gradFunc = (dy: tf.Scalar, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [z, y] = saved;
+      const s = tf.div(dy, count);
+      const dz = tf.mul(tf.sub(tf.sigmoid(z), bcast(y)), s);
+      let dyl = tf.mul(tf.neg(z), s);
+      if (!same) dyl = tf.sum(dyl, Array.from({ length: z.rank - 2 }, (_, i) => i + 2));
+      return [dz, dyl];
+    };
+    return { value, gradFunc };
+  });
+  return f(logits, labels);
+}
