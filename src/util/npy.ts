@@ -59,6 +59,7 @@ export function decodeNpy(bytes: Uint8Array, name = 'npy'): NpyData {
   const ctor = CTOR[descr];
   const bytesPer = (ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
   if (bytes.length - start < n * bytesPer) throw new HfplError('E_DATA', `${name}: truncated .npy (shape [${shape}])`);
-  const copy = bytes.slice(start, start + n * bytesPer);
+  // Uint8Array.prototype.slice copies even for a Node Buffer (whose own slice is a view).
+  const copy = Uint8Array.prototype.slice.call(bytes, start, start + n * bytesPer);
   return { data: new ctor(copy.buffer), shape };
 }

@@ -22,4 +22,9 @@ describe('npy', () => {
     expect(Array.from(decodeNpy(b).data)).toEqual([0, 255, 7]);
     expect(() => decodeNpy(b.subarray(0, b.length - 1), 'x.npy')).toThrow(/x\.npy: truncated/);
   });
+
+  it('decodes from a Node Buffer (as fs.readFile returns) without the header bytes', () => {
+    const b = Buffer.from(encodeNpy(new Float32Array([0.25, -1]), [2]));
+    expect(Array.from(decodeNpy(b).data)).toEqual([0.25, -1]);
+  });
 });
