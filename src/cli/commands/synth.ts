@@ -1,0 +1,43 @@
+import { Option, type Command } from 'commander';
+import { HfplError } from '../../errors.js';
+import { generateSynthDataset } from '../../data/synth/generate.js';
+import { DEFAULT_SYNTH_PARAMS } from '../../data/synth/params.js';
+import { createReporter } from '../../util/progress.js';
+
+/** Parses a non-negative integer option value, naming the option on failure. */
+function int(name: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new HfplError('E_CONFIG', `--${name}: '${v}' is not a non-negative integer`);
+    return Number(v);
+  };
+}
+
+/** `--size S` or `--size WxH`. */
+function size(v: string): [number, number] {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(v);
+  if (!m) throw new HfplError('E_CONFIG', `--size: '${v}' is not S or WxH (pixels), e.g. 128 or 500x375`);
+  return [Number(m[1]), Number(m[2] ?? m[1])];
+}
+
+export function registerSynth(program: Command): void {
+  program
+    .command('synth')
+    .description('generate the synthetic VOC-layout benchmark (patterned class marks on plain bodies)')
+    .requiredOption('--out <dir>', 'output folder (VOC layout; an interrupted run resumes)')
+    .option('--train <n>', 'training images', int('train'), 2000)
+    .option('--val <n>', 'validation images', int('val'), 300)
+    .addOption(new Option('--size <S|WxH>', 'image size in pixels').argParser(size).default([DEFAULT_SYNTH_PARAMS.width, DEFAULT_SYNTH_PARAMS.height], String(DEFAULT_SYNTH_PARAMS.width)))
+    .option('--classes <k>', 'foreground classes (1-10)', int('classes'), DEFAULT_SYNTH_PARAMS.classes)
+    .option('--seed <x>', 'random seed', int('seed'), DEFAULT_SYNTH_PARAMS.seed)
+    .option('--force', 'rewrite every file, even of a set with other parameters')
+    .option('--quiet', 'no progress bar')
+    .action(async (o: { out: string; train: number; val: number; size: [number, number]; classes: number; seed: number; force?: boolean; quiet?: boolean }) => {
+      const t0 = performance.now();
+      const r = await generateSynthDataset(
+        { out: o.out, train: o.train, val: o.val, width: o.size[0], height: o.size[1], classes: o.classes, seed: o.seed, force: !!o.force },
+        createReporter(o.quiet ? 'silent' : 'bar'),
+      );
+      const s = (performance.now() - t0) / 1000;
+      console.log(`synth: ${r.train} train + ${r.val} val images of ${r.params.width}x${r.params.height}, ${r.params.classes} classes (${r.classNames.slice(1).join(', ')}) in ${r.out}: ${r.written} written, ${r.skipped} present, ${s.toFixed(1)} s`);
+    });
+}
