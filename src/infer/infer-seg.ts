@@ -1,0 +1,112 @@
+/**
+ * Final segmentation inference (`hfpl infer-seg`, METHOD 3.6): for every scale (default 0.5,
+ * 0.75, 1, 1.25, 1.5, 1.75) and its horizontal flip, the softmax of the network's logits is
+ * upsampled (bilinear) to the image size and averaged; optionally one mean-field iteration
+ * of the dense CRF (bilateral sxy 32, `segmentationCrfOptions`) refines the probabilities;
+ * the argmax is the label map `<out>/<id>.png`.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { HfplError } from '../errors.js';
+import { readRgbImage } from '../data/image-io.js';
+import { writeLabelPng, type LabelMap } from '../data/label-png.js';
+import type { RgbImage } from '../data/types.js';
+import { readVocSplit } from '../data/voc.js';
+import { loadDeepLab, type DeepLab } from '../models/deeplab.js';
+import { silentReporter, type ProgressReporter } from '../util/progress.js';
+import { argmaxLabels, denseCrf, segmentationCrfOptions, type DenseCrfOptions } from './crf/dense-crf.js';
+import { imageTensor } from './infer-aff.js';
+
+export const DEFAULT_SEG_SCALES: readonly number[] = Object.freeze([0.5, 0.75, 1, 1.25, 1.5, 1.75]);
+
+/** Options of `segmentImage`. */
+export interface SegmentOptions {
+  /** Default 0.5 .. 1.75 in steps of 0.25. */
+  scales?: readonly number[];
+  /** Add flipped copies; default true. */
+  flip?: boolean;
+  /** Dense CRF on the averaged probabilities: false (default), true (METHOD 3.6: 1 iteration, bilateral sxy 32) or options. */
+  crf?: boolean | DenseCrfOptions;
+  mean?: readonly number[];
+  std?: readonly number[];
+}
+
+/** Averaged class probabilities of one image, L x H x W (label-major). */
+export function segmentationProbs(model: DeepLab, image: RgbImage, opts: SegmentOptions = {}): Float32Array {
+  const scales = opts.scales ?? DEFAULT_SEG_SCALES;
+  if (scales.length === 0 || scales.some((s) => !(s > 0))) throw new HfplError('E_CONFIG', `scales must be positive numbers, got ${JSON.stringify(scales)}`);
+  const flip = opts.flip ?? true;
+  const { width: W, height: H } = image;
+  let sum: tf.Tensor3D = tf.zeros([H, W, model.numClasses]);
+  for (const s of scales) {
+    const next = tf.tidy(() => {
+      const x = imageTensor(image, opts.mean ?? [0.485, 0.456, 0.406], opts.std ?? [0.229, 0.224, 0.225], 8, s);
+      const h = Math.max(1, Math.round(H * s)), w = Math.max(1, Math.round(W * s));
+      const batch = flip ? tf.concat([x, tf.reverse(x, 2)], 0) : x;
+      const logits = model.forward(batch as tf.Tensor4D, { training: false });
+      // Logits cover the padded image: upsample x8, crop the image part, resize to H x W.
+      const [, gh, gw] = logits.shape;
+      let p = tf.image.resizeBilinear(tf.softmax(logits), [8 * gh, 8 * gw], false, true);
+      p = tf.image.resizeBilinear(tf.slice(p, [0, 0, 0, 0], [-1, h, w, -1]), [H, W], false, true);
+      if (flip) {
+        const [a, b] = tf.split(p, 2, 0);
+        p = tf.concat([a, tf.reverse(b, 2)], 0) as tf.Tensor4D;
+      }
+      return tf.add(sum, tf.sum(p, 0)) as tf.Tensor3D;
+    });
+    sum.dispose();
+    sum = next;
+  }
+  const out = tf.tidy(() => tf.transpose(tf.div(sum, scales.length * (flip ? 2 : 1)), [2, 0, 1]));
+  sum.dispose();
+  const probs = out.dataSync() as Float32Array;
+  out.dispose();
+  return probs;
+}
+
+/** The label map of one image (multi-scale + flip, optional CRF). */
+export function segmentImage(model: DeepLab, image: RgbImage, opts: SegmentOptions = {}): LabelMap {
+  let probs = segmentationProbs(model, image, opts);
+  if (opts.crf) probs = denseCrf(image, probs, opts.crf === true ? segmentationCrfOptions : opts.crf);
+  return argmaxLabels(probs, image.width, image.height);
+}
+
+/** Options of `runInferSeg`. */
+export interface InferSegOptions extends Omit<SegmentOptions, 'mean' | 'std'> {
+  /** Run folder of train-seg (or its model.json). */
+  run: string;
+  data: string;
+  split: string;
+  /** Output folder of `<id>.png` label maps. */
+  out: string;
+  limit?: number;
+}
+
+/** Segments a split (resumable: existing PNGs are kept). */
+export async function runInferSeg(opts: InferSegOptions, reporter: ProgressReporter = silentReporter): Promise<{ out: string; numImages: number; inferred: number; seconds: number }> {
+  const { model, meta } = loadDeepLab(opts.run);
+  try {
+    const split = readVocSplit(opts.data, opts.split, { classNames: meta.classNames });
+    if (split.classNames.length !== model.numClasses) throw new HfplError('E_DATA', `${opts.data}: ${split.classNames.length} classes, the model has ${model.numClasses}`);
+    const samples = opts.limit ? split.samples.slice(0, opts.limit) : split.samples;
+    reporter.start(`infer-seg ${opts.split}`, samples.length, 'img');
+    const t0 = performance.now();
+    let inferred = 0;
+    for (let i = 0; i < samples.length; i++) {
+      const s = samples[i];
+      const outPath = join(opts.out, `${s.id}.png`);
+      if (!existsSync(outPath)) {
+        const image = await readRgbImage(s.imagePath);
+        await writeLabelPng(outPath, segmentImage(model, image, { ...opts, mean: meta.mean, std: meta.std }));
+        inferred++;
+      }
+      reporter.step({ done: i + 1, total: samples.length });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    reporter.end({ 'img/s': Number((inferred / Math.max(seconds, 1e-9)).toFixed(2)) });
+    return { out: opts.out, numImages: samples.length, inferred, seconds };
+  } finally {
+    model.dispose();
+  }
+}

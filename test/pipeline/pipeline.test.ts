@@ -1,0 +1,119 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initEngine } from '../../src/engine/init.js';
+import { readLabelPng } from '../../src/data/label-png.js';
+import { runPipeline, resolvePipelineOptions } from '../../src/pipeline/run-pipeline.js';
+import { formatFullStagesTable, runFullStages } from '../../src/pipeline/full-stages.js';
+import { runCli } from '../../src/cli/program.js';
+import { PIPELINE_STAGES } from '../../src/pipeline/stage-io.js';
+
+const VOC = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
+const IDS = ['2007_000032', '2007_000063', '2007_000243'];
+const SIZES: Record<string, [number, number]> = { '2007_000032': [500, 281], '2007_000063': [500, 375], '2007_000243': [500, 333] };
+const tmp = mkdtempSync(join(tmpdir(), 'hfpl-pipe-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+// Tiny networks, 2 steps each, batch 3, single scale: the point is the plumbing, not quality.
+const OPTS = {
+  data: VOC, out: join(tmp, 'run'), backbone: 'tiny' as const, trainSplit: 'train', evalSplit: 'train',
+  camSteps: 2, affSteps: 2, segSteps: 2, batchSize: 3, crop: 96, camScales: [0.5], segScales: [0.5], flip: false, crfIterations: 2, crfThresholds: [0.2],
+};
+
+describe('runPipeline on voc-sample (tiny models, 2 steps per network)', () => {
+  beforeAll(async () => { await initEngine(); });
+
+  it('runs every stage, writes complete outputs for all 3 ids with eval.json, and a rerun skips every stage', async () => {
+    const lines: string[] = [];
+    const r = await runPipeline(OPTS, { log: (l) => lines.push(l) });
+    expect(r.stages.map((s) => s.stage)).toEqual([...PIPELINE_STAGES]);
+    expect(r.stages.every((s) => !s.skipped)).toBe(true);
+    const out = OPTS.out;
+    for (const stage of PIPELINE_STAGES) expect(existsSync(join(out, stage, 'DONE')), stage).toBe(true);
+    for (const run of ['train-cam', 'train-aff', 'train-seg']) expect(existsSync(join(out, run, 'model.json')), run).toBe(true);
+    // "+CRF" candidates: 0.2 and the CAM stage's best t (when > 0); crf/eval.json is the best of them.
+    const camT = (JSON.parse(readFileSync(join(out, 'infer-cam', 'eval.json'), 'utf8')) as { bestThreshold: number }).bestThreshold;
+    const crfEval = JSON.parse(readFileSync(join(out, 'crf', 'eval.json'), 'utf8')) as { bestThreshold: number; miou: number; curve: { t: number; miou: number }[] };
+    const ts = [...new Set([0.2, ...(camT > 0 ? [camT] : [])])].sort((a, b) => a - b);
+    expect(readdirSync(join(out, 'crf')).sort()).toEqual(['DONE', 'alpha1', 'alpha24', 'eval.json', ...ts.map((x) => `threshold${x}`)].sort());
+    expect(crfEval.curve.map((c) => c.t)).toEqual(ts);
+    expect(crfEval.miou).toBe(Math.max(...crfEval.curve.map((c) => c.miou)));
+    const t = crfEval.bestThreshold;
+    const pngDirs = ['infer-cam/pseudo', 'crf/alpha1', 'crf/alpha24', `crf/threshold${t}`, 'infer-aff', 'infer-seg'];
+    for (const id of IDS) {
+      expect(existsSync(join(out, 'infer-cam/cams', `${id}.npy`))).toBe(true);
+      for (const d of pngDirs) {
+        const m = readLabelPng(join(out, d, `${id}.png`));
+        expect([m.width, m.height], `${d}/${id}`).toEqual(SIZES[id]);
+        expect(m.data.every((v) => v <= 20), `${d}/${id} values are VOC classes`).toBe(true);
+      }
+    }
+    for (const stage of ['infer-cam', 'crf', 'infer-aff', 'infer-seg'] as const) {
+      const ev = JSON.parse(readFileSync(join(out, stage, 'eval.json'), 'utf8')) as { miou: number; contourF: number; numImages: number };
+      expect(ev.numImages, stage).toBe(3);
+      expect(ev.miou).toBeGreaterThanOrEqual(0);
+      expect(ev.miou).toBeLessThanOrEqual(1);
+      const rep = r.stages.find((s) => s.stage === stage)!;
+      expect(rep.metrics?.miou).toBeCloseTo(ev.miou, 12);
+    }
+    // Random-walk labels only use background and the image's own classes (CAMs are label-masked).
+    const aff = readLabelPng(join(out, 'infer-aff', '2007_000032.png'));
+    expect(new Set(aff.data).size).toBeLessThanOrEqual(3); // 2007_000032: aeroplane, person + background
+
+    const mtime = statSync(join(out, 'infer-seg', 'DONE')).mtimeMs;
+    const again = await runPipeline(OPTS);
+    expect(again.stages.every((s) => s.skipped)).toBe(true);
+    expect(again.stages.find((s) => s.stage === 'infer-aff')?.metrics?.miou).toBeCloseTo(r.stages.find((s) => s.stage === 'infer-aff')!.metrics!.miou, 12);
+    expect(statSync(join(out, 'infer-seg', 'DONE')).mtimeMs).toBe(mtime);
+  });
+
+  it('resumes an interrupted pipeline: only stages without DONE run again', async () => {
+    rmSync(join(OPTS.out, 'infer-aff', 'DONE'));
+    rmSync(join(OPTS.out, 'infer-aff', '2007_000063.png'));
+    rmSync(join(OPTS.out, 'infer-seg'), { recursive: true });
+    const r = await runPipeline(OPTS);
+    expect(r.stages.filter((s) => !s.skipped).map((s) => s.stage)).toEqual(['infer-aff', 'infer-seg']);
+    expect(existsSync(join(OPTS.out, 'infer-aff', '2007_000063.png'))).toBe(true);
+  });
+
+  it('runFullStages continues a finished CAM run and returns the CAM, +CRF, random walk and final rows', async () => {
+    const out = join(tmp, 'full');
+    const r = await runFullStages({
+      data: VOC, out, variants: [{ name: 'v1', camRun: join(OPTS.out, 'train-cam') }], trainImages: 2, evalSplit: 'train',
+      affSteps: 1, segSteps: 1, batchSize: 2, crop: 96, camScales: [0.5], segScales: [0.5], crfIterations: 1, crfThresholds: [0.3],
+    });
+    expect(r.rows.map((x) => [x.stage, x.split, x.numImages])).toEqual([
+      ['CAM', 'train (first 2)', 2], ['+CRF', 'train (first 2)', 2], ['random walk', 'train (first 2)', 2], ['final segmentation', 'train', 3],
+    ]);
+    expect(readFileSync(join(out, 'train-first2.txt'), 'utf8')).toBe('2007_000032\n2007_000063\n');
+    expect(existsSync(join(out, 'v1', 'train-cam'))).toBe(false); // the given CAM run is used, not retrained
+    const table = formatFullStagesTable(r.rows).split('\n');
+    expect(table[0]).toMatch(/^stage\s+split\s+v1 mIoU \/ F$/);
+    expect(table[1]).toContain(`${(100 * r.rows[0].miou).toFixed(1)} / ${(100 * r.rows[0].contourF).toFixed(1)}`);
+  });
+
+  it('a pipeline folder is only resumed with the same options', async () => {
+    await expect(runPipeline({ ...OPTS, islWeight: 0 })).rejects.toThrow(`${OPTS.out}: holds a pipeline run with other options (islWeight 0.2 there, 0 now); use another --out or delete it`);
+  });
+
+  it('a listed id without a CAM file stops the CRF stage with an error naming the file', async () => {
+    const out = OPTS.out;
+    rmSync(join(out, 'infer-cam', 'cams', '2007_000063.json'));
+    rmSync(join(out, 'crf', 'DONE'));
+    rmSync(join(out, 'crf', 'alpha1', '2007_000063.png'));
+    await expect(runPipeline(OPTS)).rejects.toThrow(`${join(out, 'infer-cam', 'cams', '2007_000063.json')}: CAM file not found`);
+  });
+
+  it('CLI: a bad flag value is one line naming the flag', async () => {
+    const err: string[] = [];
+    const code = await runCli(['pipeline', '--data', VOC, '--out', join(tmp, 'x'), '--isl-weight', 'abc'], (l) => err.push(l));
+    expect(code).toBe(1);
+    expect(err).toEqual(["hfpl: error [E_CONFIG]: --isl-weight: expected a number, got 'abc'"]);
+  });
+
+  it('rejects bad options naming the option and the value', () => {
+    expect(() => resolvePipelineOptions({ data: VOC, out: 'x', islWeight: 2 })).toThrow(/option islWeight = 2 is invalid/);
+    expect(() => resolvePipelineOptions({ data: VOC, out: 'x', bogus: 1 } as never)).toThrow(/unknown option "bogus"/);
+  });
+});
