@@ -7,100 +7,93 @@
  * differences avoid the cancellation of the k q - Kq form in float32; the sum is kept in f64
  * per block of 4 pairs.
  */
-import { FuncBuilder, Op, SimdOp, T, buildModule } from './wasm-asm.js';
-
-const { i32, f32, f64, v128 } = T;
+import { Body, encodeModule, F32, F64, I32, V128 } from '../engine/wasm-asm.js';
 
 /**
  * pairs(h, w, nOff, offPtr, imgPtr, planeBytes, qPtr, e2mu, invNorm)
  *   -> sum over unordered pairs of K |q_i - q_j|^2, for `cx` image planes, norm px (1 or 2) and
  * `cp4` vectors of 4 prediction channels; per pixel the record [q, g] of 2 cp4 vectors at qPtr.
  */
-function pairsFunction(cx: number, px2: boolean, cp4: number): FuncBuilder {
+function pairsFunction(cx: number, px2: boolean, cp4: number): Body {
   const stride = 32 * cp4;
-  const f = new FuncBuilder(
-    [['h', i32], ['w', i32], ['nOff', i32], ['offPtr', i32], ['imgPtr', i32], ['planeBytes', i32],
-      ['qPtr', i32], ['e2mu', f32], ['invNorm', f32]],
-    [f64],
-  );
-  for (const n of ['o', 'dx', 'x0', 'x1', 'step', 'y', 'hy', 'i', 'iend', 'j', 'pi', 'pj', 'offp', 'row', 'cnt'])
-    f.local(n, i32);
-  f.local('total', f64);
-  for (const n of ['kv', 'acc', 'dd', 'kd', 'dv', 'av', 'bv', 'eav', 'bbv', 'k4', 'vG', 'vInv', 'vOne', 'vEps', 'vE2mu']) f.local(n, v128);
-  const splat = (src: () => void, dst: string): void => { src(); f.simd(SimdOp.f32x4Splat).set(dst); };
-  const add = (a: string, b: string, dst: string): void => { f.get(a).get(b).op(Op.i32Add).set(dst); };
+  const f = new Body([I32, I32, I32, I32, I32, I32, I32, F32, F32], [F64]);
+  const [h, w, nOff, offPtr, imgPtr, planeBytes, qPtr, e2mu, invNorm] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [o, dx, x0, x1, step, y, hy, i, iend, j, pi, pj, offp, row, cnt] = Array.from({ length: 15 }, () => f.local(I32));
+  const total = f.local(F64);
+  const [kv, acc, dd, kd, dv, av, bv, eav, bbv, k4, vG, vInv, vOne, vEps, vE2mu] = Array.from({ length: 15 }, () => f.local(V128));
+  const add = (a: number, b: number, dst: number): void => { f.get(a).get(b).i32Add().set(dst); };
 
-  splat(() => f.get('invNorm'), 'vInv');
-  splat(() => f.f32(1), 'vOne');
-  splat(() => f.f32(1e-5), 'vEps');
-  splat(() => f.get('e2mu'), 'vE2mu');
-  f.get('offPtr').set('offp');
-  f.block('doneO').loop('lo');
-  f.get('o').get('nOff').op(Op.i32GeS).brIf('doneO');
+  f.get(invNorm).f32x4Splat().set(vInv);
+  f.f32(1).f32x4Splat().set(vOne);
+  f.f32(1e-5).f32x4Splat().set(vEps);
+  f.get(e2mu).f32x4Splat().set(vE2mu);
+  f.get(offPtr).set(offp);
+  f.block().loop(); // offsets o
+  f.get(o).get(nOff).i32GeS().brIf(1);
   // Offset record: dy (i32), dx (i32), G (f32).
-  f.get('h').get('offp').mem(Op.i32Load, 2, 0).op(Op.i32Sub).set('hy');
-  f.get('offp').mem(Op.i32Load, 2, 4).set('dx');
-  splat(() => f.get('offp').mem(Op.f32Load, 2, 8), 'vG');
-  f.i32(0).get('dx').op(Op.i32Sub).i32(0).get('dx').i32(0).op(Op.i32LtS).op(Op.select).set('x0');
-  f.get('w').get('dx').op(Op.i32Sub).get('w').get('dx').i32(0).op(Op.i32GtS).op(Op.select).set('x1');
-  f.get('h').get('hy').op(Op.i32Sub).get('w').op(Op.i32Mul).get('dx').op(Op.i32Add).set('step');
-  f.i32(0).set('y');
-  f.block('doneY').loop('ly');
-  f.get('y').get('hy').op(Op.i32GeS).brIf('doneY');
-  f.get('y').get('w').op(Op.i32Mul).set('row');
-  add('row', 'x0', 'i');
-  add('row', 'x1', 'iend');
-  f.block('doneI').loop('li');
-  f.get('i').get('iend').op(Op.i32GeS).brIf('doneI');
-  add('i', 'step', 'j');
-  f.get('iend').get('i').op(Op.i32Sub).set('cnt');
+  f.get(h).get(offp).i32Load(0).i32Sub().set(hy);
+  f.get(offp).i32Load(4).set(dx);
+  f.get(offp).f32Load(8).f32x4Splat().set(vG);
+  f.i32(0).get(dx).i32Sub().i32(0).get(dx).i32(0).i32LtS().select().set(x0);
+  f.get(w).get(dx).i32Sub().get(w).get(dx).i32(0).i32GtS().select().set(x1);
+  f.get(h).get(hy).i32Sub().get(w).i32Mul().get(dx).i32Add().set(step);
+  f.i32(0).set(y);
+  f.block().loop(); // rows y
+  f.get(y).get(hy).i32GeS().brIf(1);
+  f.get(y).get(w).i32Mul().set(row);
+  add(row, x0, i);
+  add(row, x1, iend);
+  f.block().loop(); // runs of 4 pixels i
+  f.get(i).get(iend).i32GeS().brIf(1);
+  add(i, step, j);
+  f.get(iend).get(i).i32Sub().set(cnt);
   // Colour distance of 4 pairs: sum over planes of |x_i - x_j| (px 1) or sqrt of squares (px 2).
   for (let t = 0; t < cx; t++) {
-    f.get('imgPtr').get('planeBytes').i32(t).op(Op.i32Mul).op(Op.i32Add).get('i').i32(2).op(Op.i32Shl).op(Op.i32Add).vload();
-    f.get('imgPtr').get('planeBytes').i32(t).op(Op.i32Mul).op(Op.i32Add).get('j').i32(2).op(Op.i32Shl).op(Op.i32Add).vload();
-    f.simd(SimdOp.f32x4Sub);
-    if (px2) f.tee('dd').get('dd').simd(SimdOp.f32x4Mul);
-    else f.simd(SimdOp.f32x4Abs);
-    if (t > 0) f.simd(SimdOp.f32x4Add);
+    f.get(imgPtr).get(planeBytes).i32(t).i32Mul().i32Add().get(i).i32(2).i32Shl().i32Add().v128Load();
+    f.get(imgPtr).get(planeBytes).i32(t).i32Mul().i32Add().get(j).i32(2).i32Shl().i32Add().v128Load();
+    f.f32x4Sub();
+    if (px2) f.tee(dd).get(dd).f32x4Mul();
+    else f.f32x4Abs();
+    if (t > 0) f.f32x4Add();
   }
-  if (px2) f.simd(SimdOp.f32x4Sqrt);
-  f.get('vInv').simd(SimdOp.f32x4Mul).get('vOne').simd(SimdOp.f32x4Min).set('dv');
+  if (px2) f.f32x4Sqrt();
+  f.get(vInv).f32x4Mul().get(vOne).f32x4Min().set(dv);
   // w = (e^(2mu) a^2 - b^2) / (e^(2mu) a^2 + b^2), a = d + 1e-5, b = 1 - d + 1e-5; K = G w.
-  f.get('dv').get('vEps').simd(SimdOp.f32x4Add).set('av');
-  f.get('vOne').get('dv').simd(SimdOp.f32x4Sub).get('vEps').simd(SimdOp.f32x4Add).set('bv');
-  f.get('vE2mu').get('av').simd(SimdOp.f32x4Mul).get('av').simd(SimdOp.f32x4Mul).set('eav');
-  f.get('bv').get('bv').simd(SimdOp.f32x4Mul).set('bbv');
-  f.get('vG').get('eav').get('bbv').simd(SimdOp.f32x4Sub).simd(SimdOp.f32x4Mul)
-    .get('eav').get('bbv').simd(SimdOp.f32x4Add).simd(SimdOp.f32x4Div).set('k4');
-  f.f32(0).simd(SimdOp.f32x4Splat).set('acc');
+  f.get(dv).get(vEps).f32x4Add().set(av);
+  f.get(vOne).get(dv).f32x4Sub().get(vEps).f32x4Add().set(bv);
+  f.get(vE2mu).get(av).f32x4Mul().get(av).f32x4Mul().set(eav);
+  f.get(bv).get(bv).f32x4Mul().set(bbv);
+  f.get(vG).get(eav).get(bbv).f32x4Sub().f32x4Mul()
+    .get(eav).get(bbv).f32x4Add().f32x4Div().set(k4);
+  f.f32(0).f32x4Splat().set(acc);
   for (let lane = 0; lane < 4; lane++) {
-    if (lane > 0) f.get('cnt').i32(lane).op(Op.i32GtS).ifThen();
-    f.get('k4').simd(SimdOp.f32x4ExtractLane, lane).simd(SimdOp.f32x4Splat).set('kv');
+    if (lane > 0) f.get(cnt).i32(lane).i32GtS().if();
+    f.get(k4).f32x4ExtractLane(lane).f32x4Splat().set(kv);
     // Pixel records are [q (cp4 vectors), g (cp4 vectors)]: fully unrolled, static offsets.
-    f.get('qPtr').get('i').i32(lane).op(Op.i32Add).i32(stride).op(Op.i32Mul).op(Op.i32Add).set('pi');
-    f.get('qPtr').get('j').i32(lane).op(Op.i32Add).i32(stride).op(Op.i32Mul).op(Op.i32Add).set('pj');
+    f.get(qPtr).get(i).i32(lane).i32Add().i32(stride).i32Mul().i32Add().set(pi);
+    f.get(qPtr).get(j).i32(lane).i32Add().i32(stride).i32Mul().i32Add().set(pj);
     for (let v = 0; v < cp4; v++) {
       const qo = 16 * v;
       const go = 16 * (cp4 + v);
-      f.get('pi').vload(qo).get('pj').vload(qo).simd(SimdOp.f32x4Sub).tee('dd').get('kv').simd(SimdOp.f32x4Mul).set('kd');
-      f.get('pi').get('pi').vload(go).get('kd').simd(SimdOp.f32x4Add).vstore(go);
-      f.get('pj').get('pj').vload(go).get('kd').simd(SimdOp.f32x4Sub).vstore(go);
-      f.get('acc').get('kd').get('dd').simd(SimdOp.f32x4Mul).simd(SimdOp.f32x4Add).set('acc');
+      f.get(pi).v128Load(qo).get(pj).v128Load(qo).f32x4Sub().tee(dd).get(kv).f32x4Mul().set(kd);
+      f.get(pi).get(pi).v128Load(go).get(kd).f32x4Add().v128Store(go);
+      f.get(pj).get(pj).v128Load(go).get(kd).f32x4Sub().v128Store(go);
+      f.get(acc).get(kd).get(dd).f32x4Mul().f32x4Add().set(acc);
     }
     if (lane > 0) f.end();
   }
-  f.get('total');
-  f.get('acc').simd(SimdOp.f32x4ExtractLane, 0).get('acc').simd(SimdOp.f32x4ExtractLane, 1).op(Op.f32Add)
-    .get('acc').simd(SimdOp.f32x4ExtractLane, 2).op(Op.f32Add).get('acc').simd(SimdOp.f32x4ExtractLane, 3).op(Op.f32Add);
-  f.op(Op.f64PromoteF32).op(Op.f64Add).set('total');
-  f.get('i').i32(4).op(Op.i32Add).set('i');
-  f.br('li').end().end();
-  f.get('y').i32(1).op(Op.i32Add).set('y');
-  f.br('ly').end().end();
-  f.get('o').i32(1).op(Op.i32Add).set('o');
-  f.get('offp').i32(12).op(Op.i32Add).set('offp');
-  f.br('lo').end().end();
-  f.get('total');
+  f.get(total);
+  f.get(acc).f32x4ExtractLane(0).get(acc).f32x4ExtractLane(1).f32Add()
+    .get(acc).f32x4ExtractLane(2).f32Add().get(acc).f32x4ExtractLane(3).f32Add();
+  f.f64PromoteF32().f64Add().set(total);
+  f.get(i).i32(4).i32Add().set(i);
+  f.br(0).end().end();
+  f.get(y).i32(1).i32Add().set(y);
+  f.br(0).end().end();
+  f.get(o).i32(1).i32Add().set(o);
+  f.get(offp).i32(12).i32Add().set(offp);
+  f.br(0).end().end();
+  f.get(total);
   return f;
 }
 
@@ -129,7 +122,7 @@ export function fslWasmKernel(cx: number, px: number, cp4: number): FslWasmKerne
   if (hit !== undefined) return hit;
   let k: FslWasmKernel | null;
   try {
-    const bytes = buildModule([{ name: 'pairs', fn: pairsFunction(cx, px === 2, cp4) }], 1);
+    const bytes = encodeModule([{ name: 'pairs', body: pairsFunction(cx, px === 2, cp4) }], { export: 'mem', minPages: 1 });
     const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
     const ex = new wasm.Instance(new wasm.Module(bytes)).exports as { mem: WasmMemory; pairs: (...args: number[]) => number };
     k = { memory: ex.mem, pairs: ex.pairs };

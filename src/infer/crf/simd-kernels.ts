@@ -14,7 +14,7 @@
  * [sqrt(1/2), sqrt(2)) by integer arithmetic on the bits, log m = 2 atanh((m-1)/(m+1)) to the
  * s^9 term (absolute error < 1e-9).
  */
-import { Body, encodeModule, F32, I32, V128, type FunctionDef } from './wasm-asm.js';
+import { Body, encodeModule, F32, I32, V128, type FunctionDef, type ValType } from '../../engine/wasm-asm.js';
 
 /** Logit of padded label lanes: exp(-1e30 - max) underflows to 0 in every softmax. */
 export const PAD_LOGIT = -1e30;
@@ -42,7 +42,7 @@ export function crfModule(L: number, d1s: number[]): object {
   if (!mod) {
     if (!wasmApi) throw new Error('WebAssembly is not available');
     const fns = [unaryFunction(L), blurFunction(L), passFunction('init', L, d1s), passFunction('step', L, d1s), passFunction('final', L, d1s)];
-    mod = new wasmApi.Module(encodeModule(fns));
+    mod = new wasmApi.Module(encodeModule(fns, { import: { module: 'env', name: 'mem' }, minPages: 1 }));
     modules.set(key, mod);
   }
   return mod;
@@ -61,7 +61,7 @@ function constants(b: Body, values: number[]): number[] {
 
 function unaryFunction(L: number): FunctionDef {
   const nv = vectors(L), P = 4 * nv;
-  const b = new Body(4);
+  const b = new Body([I32, I32, I32, F32]);
   const [n, probs, logp, minProb] = [0, 1, 2, 3];
   const q = b.local(I32), stride = b.local(I32), x = b.local(V128), e = b.local(V128), s = b.local(V128), s2 = b.local(V128);
   const [one, c9, c7, c5, c3, c1, ln2] = constants(b, [1, 2 / 9, 2 / 7, 2 / 5, 2 / 3, 2, Math.LN2]);
@@ -94,12 +94,12 @@ function unaryFunction(L: number): FunctionDef {
   b.get(logp).i32(16 * nv).i32Add().set(logp);
   b.get(n).i32(1).i32Sub().set(n);
   b.br(0).end().end();
-  return { name: 'unary', params: [I32, I32, I32, F32], body: b };
+  return { name: 'unary', body: b };
 }
 
 function blurFunction(L: number): FunctionDef {
   const nv = vectors(L);
-  const b = new Body(5);
+  const b = new Body([I32, I32, I32, I32, I32]);
   const [m, src, dst, prev, next] = [0, 1, 2, 3, 4];
   const pa = b.local(I32), pb = b.local(I32), s = b.local(I32);
   const [half] = constants(b, [0.5]);
@@ -118,13 +118,13 @@ function blurFunction(L: number): FunctionDef {
   for (const p of [prev, next]) b.get(p).i32(4).i32Add().set(p);
   b.get(m).i32(1).i32Sub().set(m);
   b.br(0).end().end();
-  return { name: 'blur', params: [I32, I32, I32, I32, I32], body: b };
+  return { name: 'blur', body: b };
 }
 
 function passFunction(kind: 'init' | 'step' | 'final', L: number, d1s: number[]): FunctionDef {
   const nv = vectors(L);
-  const params = [I32, I32, I32, ...d1s.flatMap(() => [I32, I32, I32, I32, I32])];
-  const b = new Body(params.length);
+  const params: ValType[] = [I32, I32, I32, ...d1s.flatMap((): ValType[] => [I32, I32, I32, I32, I32])];
+  const b = new Body(params);
   const [n, logp, out] = [0, 1, 2];
   const kp = d1s.map((_, k) => ({ off: 3 + 5 * k, sliceW: 4 + 5 * k, splatW: 5 + 5 * k, inBuf: 6 + 5 * k, outBuf: 7 + 5 * k }));
   const acc = Array.from({ length: nv }, () => b.local(V128));
@@ -194,5 +194,5 @@ function passFunction(kind: 'init' | 'step' | 'final', L: number, d1s: number[])
   });
   b.get(n).i32(1).i32Sub().set(n);
   b.br(0).end().end();
-  return { name: kind, params, body: b };
+  return { name: kind, body: b };
 }

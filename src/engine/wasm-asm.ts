@@ -1,14 +1,24 @@
 /**
- * A minimal WebAssembly binary writer for the dense CRF's SIMD kernels: one module that
- * imports its memory (`env.mem`) and exports functions whose bodies are written with the
- * `Body` instruction helpers below. Only the instructions those kernels use are provided;
- * opcodes follow the WebAssembly 2.0 core and fixed-width SIMD specifications.
+ * A minimal WebAssembly binary writer for hfpl's hand-written SIMD kernels (the FSL pair pass,
+ * the dense CRF mean-field passes), so they need no toolchain.
+ *
+ * Encoded subset of the WebAssembly 2.0 binary format: the module header; a type section (one
+ * function type per function); an optional import section holding only a memory import; a
+ * function section; an optional memory section with one defined memory; an export section (the
+ * memory first when it is defined here, then the functions in order); a code section. Function
+ * bodies use the instructions of {@link Body}: locals, i32/f32 constants, structured control
+ * (block/loop/if, branches by relative depth), i32/f32 loads and stores, a few i32/f32/f64
+ * arithmetic and comparison ops and the fixed-width SIMD (0xfd-prefixed) ops the kernels use.
+ * Memory accesses use the natural alignment (4 bytes for scalars, 16 for v128).
  */
 
-/** Value types. */
+/** Value types (binary encodings). */
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
+/** One of {@link I32}, {@link F32}, {@link F64}, {@link V128}. */
+export type ValType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
 
 function uleb(out: number[], v: number): void {
   do {
@@ -31,16 +41,26 @@ function sleb(out: number[], v: number): void {
   }
 }
 
-/** A function body under construction; locals are numbered after the parameters. */
+function append(out: number[], src: readonly number[]): void {
+  for (let i = 0; i < src.length; i++) out.push(src[i]);
+}
+
+/**
+ * One function under construction: its signature, locals and code. Instruction methods append
+ * one instruction each and chain; locals are numbered after the parameters. `block`, `loop`
+ * and `if` take no result type (empty block type) and are closed with `end()`; `br`/`brIf`
+ * take the relative depth of the target (0 = innermost enclosing block/loop/if).
+ */
 export class Body {
   readonly code: number[] = [];
-  private readonly localTypes: number[] = [];
-  constructor(private readonly nParams: number) {}
+  private readonly localTypes: ValType[] = [];
+  /** @param params parameter types; @param results result types (default none). */
+  constructor(readonly params: readonly ValType[], readonly results: readonly ValType[] = []) {}
 
   /** Declares a local of `type` and returns its index. */
-  local(type: number): number {
+  local(type: ValType): number {
     this.localTypes.push(type);
-    return this.nParams + this.localTypes.length - 1;
+    return this.params.length + this.localTypes.length - 1;
   }
 
   private op(...bytes: number[]): this {
@@ -66,51 +86,68 @@ export class Body {
     const b = new Uint8Array(new Float32Array([v]).buffer);
     return this.op(0x43, b[0], b[1], b[2], b[3]);
   }
-  /** `block` / `loop` with no result; close with `end()`. */
+
   block(): this { return this.op(0x02, 0x40); }
   loop(): this { return this.op(0x03, 0x40); }
+  /** `if` on the i32 on the stack. */
+  if(): this { return this.op(0x04, 0x40); }
   end(): this { return this.op(0x0b); }
   br(depth: number): this { this.code.push(0x0c); uleb(this.code, depth); return this; }
   brIf(depth: number): this { this.code.push(0x0d); uleb(this.code, depth); return this; }
-  /** `if` (no result) on the i32 on the stack; close with `end()`. */
-  if(): this { return this.op(0x04, 0x40); }
+  /** `select`: [a, b, cond] -> cond ? a : b. */
+  select(): this { return this.op(0x1b); }
 
   i32Load(offset = 0): this { return this.op(0x28).mem(2, offset); }
   f32Load(offset = 0): this { return this.op(0x2a).mem(2, offset); }
   f32Store(offset = 0): this { return this.op(0x38).mem(2, offset); }
+  i32Eqz(): this { return this.op(0x45); }
+  i32LtS(): this { return this.op(0x48); }
+  i32GtS(): this { return this.op(0x4a); }
+  i32GeS(): this { return this.op(0x4e); }
+  f32Gt(): this { return this.op(0x5e); }
   i32Add(): this { return this.op(0x6a); }
   i32Sub(): this { return this.op(0x6b); }
   i32Mul(): this { return this.op(0x6c); }
-  i32GeU(): this { return this.op(0x4f); }
-  i32LtU(): this { return this.op(0x49); }
-  i32Eqz(): this { return this.op(0x45); }
+  i32Shl(): this { return this.op(0x74); }
   f32Add(): this { return this.op(0x92); }
-  f32Gt(): this { return this.op(0x5e); }
-  f32Min(): this { return this.op(0x96); }
-  /** `select`: [a, b, cond] -> cond ? a : b. */
-  select(): this { return this.op(0x1b); }
   f32Div(): this { return this.op(0x95); }
+  f32Min(): this { return this.op(0x96); }
   f32Max(): this { return this.op(0x97); }
+  f64Add(): this { return this.op(0xa0); }
+  f64PromoteF32(): this { return this.op(0xbb); }
 
   v128Load(offset = 0): this { return this.simd(0x00).mem(4, offset); }
   v128Store(offset = 0): this { return this.simd(0x0b).mem(4, offset); }
+  i32x4Splat(): this { return this.simd(0x11); }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4ExtractLane(lane: number): this { this.simd(0x1f); this.code.push(lane); return this; }
-  i32x4Splat(): this { return this.simd(0x11); }
   f32x4Nearest(): this { return this.simd(0x6a); }
   i32x4Shl(): this { return this.simd(0xab); }
   i32x4ShrS(): this { return this.simd(0xac); }
   i32x4Add(): this { return this.simd(0xae); }
   i32x4Sub(): this { return this.simd(0xb1); }
+  f32x4Abs(): this { return this.simd(0xe0); }
+  f32x4Sqrt(): this { return this.simd(0xe3); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
   f32x4Mul(): this { return this.simd(0xe6); }
   f32x4Div(): this { return this.simd(0xe7); }
+  f32x4Min(): this { return this.simd(0xe8); }
   f32x4Max(): this { return this.simd(0xe9); }
-  f32x4ConvertI32x4S(): this { return this.simd(0xfa); }
   i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
+  f32x4ConvertI32x4S(): this { return this.simd(0xfa); }
 
-  /** Encoded body: local declarations, code, `end`. */
+  /** The function type (`0x60 params results`). */
+  encodeType(): number[] {
+    const out = [0x60];
+    uleb(out, this.params.length);
+    append(out, this.params);
+    uleb(out, this.results.length);
+    append(out, this.results);
+    return out;
+  }
+
+  /** The body: local declarations (runs of equal types grouped), code, `end`. */
   encode(): number[] {
     const out: number[] = [];
     const groups: [number, number][] = [];
@@ -130,16 +167,20 @@ export class Body {
   }
 }
 
-/** An exported function: parameter types (no results) and body. */
+/** An exported function. */
 export interface FunctionDef {
   name: string;
-  params: number[];
   body: Body;
 }
 
-function append(out: number[], src: number[]): void {
-  for (let i = 0; i < src.length; i++) out.push(src[i]);
-}
+/**
+ * The module's one linear memory: imported as `module.name` (the host passes a shared
+ * WebAssembly.Memory), or defined in the module and exported as `export`. `minPages` is the
+ * initial size in 64 KiB pages; no maximum.
+ */
+export type MemoryDef =
+  | { import: { module: string; name: string }; minPages: number }
+  | { export: string; minPages: number };
 
 function section(out: number[], id: number, content: number[]): void {
   out.push(id);
@@ -148,33 +189,39 @@ function section(out: number[], id: number, content: number[]): void {
 }
 
 function name(out: number[], s: string): void {
-  uleb(out, s.length);
-  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+  const b = new TextEncoder().encode(s);
+  uleb(out, b.length);
+  for (let i = 0; i < b.length; i++) out.push(b[i]);
 }
 
-/** Encodes a module importing `env.mem` (memory, min 1 page) and exporting `funcs`. */
-export function encodeModule(funcs: FunctionDef[]): Uint8Array {
+/** Encodes a module with one memory (`memory`) exporting `funcs` (function i is `funcs[i]`). */
+export function encodeModule(funcs: readonly FunctionDef[], memory: MemoryDef): Uint8Array {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const types: number[] = [];
   uleb(types, funcs.length);
-  for (const f of funcs) {
-    types.push(0x60);
-    uleb(types, f.params.length);
-    types.push(...f.params);
-    types.push(0x00);
-  }
+  for (const f of funcs) append(types, f.body.encodeType());
   section(out, 1, types);
-  const imports: number[] = [1];
-  name(imports, 'env');
-  name(imports, 'mem');
-  imports.push(0x02, 0x00, 0x01); // memory, limits: min 1, no max
-  section(out, 2, imports);
+  const limits = [0x00]; // min only
+  uleb(limits, memory.minPages);
+  if ('import' in memory) {
+    const imports = [1];
+    name(imports, memory.import.module);
+    name(imports, memory.import.name);
+    imports.push(0x02);
+    append(imports, limits);
+    section(out, 2, imports);
+  }
   const fsec: number[] = [];
   uleb(fsec, funcs.length);
   funcs.forEach((_, i) => uleb(fsec, i));
   section(out, 3, fsec);
+  if ('export' in memory) section(out, 5, [1, ...limits]);
   const exps: number[] = [];
-  uleb(exps, funcs.length);
+  uleb(exps, funcs.length + ('export' in memory ? 1 : 0));
+  if ('export' in memory) {
+    name(exps, memory.export);
+    exps.push(0x02, 0x00);
+  }
   funcs.forEach((f, i) => {
     name(exps, f.name);
     exps.push(0x00);
