@@ -1,0 +1,70 @@
+/**
+ * The training objective of one batch (METHOD 1 and 2):
+ * - CAM baseline: L = (1 - w) L_GAP + w L_ISL + f L_FSL, with w = islWeight, f = fslWeight;
+ * - SEAM baseline: see `seam-step.ts`.
+ * The FSL's image is the jittered RGB crop in [0, 1] resized to the CAM size (bilinear,
+ * corners aligned); its prediction is `fslTargetFromCam(cam logits, labels)`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { featureSimilarityLoss } from '../losses/feature-similarity.js';
+import { fslTargetFromCam } from '../losses/max-norm.js';
+import { multilabelSoftMarginLoss } from '../losses/multilabel-soft-margin.js';
+import { importanceSamplingLoss } from '../losses/importance-sampling.js';
+import { gapLogits, type CamNet } from '../models/cam-net.js';
+import type { ForwardContext } from '../models/layers.js';
+import type { TrainCamConfig } from './config.js';
+
+/** Inputs of one step. */
+export interface StepInputs {
+  /** Normalised images N x H x W x 3. */
+  images: tf.Tensor4D;
+  /** RGB in [0, 1], N x H x W x 3 (needed when fslWeight > 0). */
+  raw?: tf.Tensor4D;
+  /** Multi-hot labels N x K. */
+  labels: tf.Tensor2D;
+  /** Seed of the importance sampling of this step. */
+  islSeed: number;
+}
+
+/** The total loss and its named parts (scalars owned by the caller's scope). */
+export interface StepLoss {
+  total: tf.Scalar;
+  parts: Record<string, tf.Scalar>;
+}
+
+/** Foreground channels of CAM logits: N x h x w x (1+K) -> N x h x w x K. */
+export function foreground(cam: tf.Tensor4D): tf.Tensor4D {
+  return tf.slice(cam, [0, 0, 0, 1], [-1, -1, -1, -1]);
+}
+
+/** Classification part shared by both baselines: (1 - w) L_GAP + w L_ISL on one view's logits. */
+export function classificationLoss(cam: tf.Tensor4D, labels: tf.Tensor2D, cfg: TrainCamConfig, islSeed: number, parts: Record<string, tf.Scalar>, suffix = ''): tf.Scalar {
+  const gap = multilabelSoftMarginLoss(tf.slice(gapLogits(cam), [0, 1], [-1, -1]), labels);
+  parts[`gap${suffix}`] = gap;
+  const w = cfg.islWeight;
+  if (w === 0) return gap;
+  const isl = importanceSamplingLoss(foreground(cam), labels, { numSamples: cfg.isl.numSamples, form: cfg.isl.form, seed: islSeed });
+  parts[`isl${suffix}`] = isl;
+  return w === 1 ? isl : tf.add(tf.mul(gap, 1 - w), tf.mul(isl, w));
+}
+
+/** FSL of CAM logits against the RGB crop (METHOD 1). */
+export function fslTerm(cam: tf.Tensor4D, raw: tf.Tensor4D, labels: tf.Tensor2D, cfg: TrainCamConfig): tf.Scalar {
+  const [, h, w] = cam.shape;
+  const small = tf.clipByValue(tf.image.resizeBilinear(raw, [h, w], true), 0, 1);
+  return featureSimilarityLoss(small, fslTargetFromCam(cam, labels), { mu: cfg.fsl.mu, sigma: cfg.fsl.sigma });
+}
+
+/** Loss of the CAM (GAP) baseline with the add-on. Call inside `tf.variableGrads`. */
+export function camStepLoss(model: CamNet, inp: StepInputs, cfg: TrainCamConfig, ctx: ForwardContext): StepLoss {
+  const { cam } = model.forward(inp.images, ctx);
+  const parts: Record<string, tf.Scalar> = {};
+  let total = classificationLoss(cam, inp.labels, cfg, inp.islSeed, parts);
+  if (cfg.fslWeight > 0) {
+    if (!inp.raw) throw new Error('camStepLoss: raw images are needed for the FSL');
+    const fsl = fslTerm(cam, inp.raw, inp.labels, cfg);
+    parts.fsl = fsl;
+    total = tf.add(total, tf.mul(fsl, cfg.fslWeight));
+  }
+  return { total, parts };
+}

@@ -1,0 +1,67 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decode } from 'fast-png';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { demoPlanFromFlags } from '../../src/cli/commands/demo.js';
+import { DEMO_PLANS } from '../../src/train/demo-run.js';
+import { formatDemoTable, meanStd } from '../../src/viz/demo-report.js';
+import type { DemoRow } from '../../src/train/demo-run.js';
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('hfpl demo options', () => {
+  it('selects a plan and applies --seeds, --variants and --steps', () => {
+    expect(demoPlanFromFlags({ out: 'x' })).toEqual(DEMO_PLANS.default);
+    const p = demoPlanFromFlags({ out: 'x', quick: true, seeds: '0, 1,2', variants: 'baseline,both', steps: '7' });
+    expect([p.seeds, p.variants, p.steps, p.train]).toEqual([[0, 1, 2], ['baseline', 'both'], 7, DEMO_PLANS.quick.train]);
+    expect(() => demoPlanFromFlags({ out: 'x', quick: true, full: true })).toThrow('--quick and --full exclude each other');
+    expect(() => demoPlanFromFlags({ out: 'x', variants: 'baseline,crf' })).toThrow("--variants: 'crf' is unknown; must be a list of baseline, isl, fsl, both");
+    expect(() => demoPlanFromFlags({ out: 'x', seeds: '0,a' })).toThrow("--seeds: expected an integer, got 'a'");
+  });
+
+  it('tabulates mean ± sample std over seeds', () => {
+    expect(meanStd([1, 3])).toEqual({ mean: 2, std: Math.SQRT2 });
+    const row = (variant: 'baseline' | 'both', seed: number, miou: number): DemoRow => ({
+      variant, seed, run: '', miou, contourF: miou / 2, bestThreshold: 0.2, mAP: 0.9, exactMatch: 0.5, finalLoss: 0.3,
+      trainImagesPerSec: 1, trainSeconds: 1, inferImagesPerSec: 1, inferSeconds: 1,
+    });
+    const t = formatDemoTable([row('baseline', 0, 0.3), row('both', 0, 0.4), row('baseline', 1, 0.32), row('both', 1, 0.42)]);
+    expect(t.split('\n')[2]).toBe('| baseline | 31.0 ± 1.4 | 15.5 ± 0.7 | 0.20 | 90.0 ± 0.0 | 50.0 ± 0.0 | 0, 1 |');
+    expect(t.split('\n')[3]).toMatch(/^\| \+ISL \+FSL \| 41\.0 ± 1\.4 \| 20\.5 ± 0\.7 \|/);
+  });
+});
+
+describe('hfpl demo --quick', () => {
+  it('generates data, trains baseline and add-on, infers, evaluates and writes report.md with panels', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hfpl-demo-'));
+    const logged: string[] = [], err: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void logged.push(a.join(' ')));
+    const code = await runCli(['demo', '--quick', '--out', out, '--quiet'], (l) => err.push(l));
+    vi.restoreAllMocks();
+    expect(code, err.join('\n')).toBe(0);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toContain('| CAM network | mIoU (%) | contour F (%) |');
+    expect(report).toMatch(/\| baseline \| \d+\.\d \| \d+\.\d \|/);
+    expect(report).toMatch(/\| \+ISL \+FSL \| \d+\.\d \| \d+\.\d \|/);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(results.rows.map((r: DemoRow) => r.variant)).toEqual(['baseline', 'both']);
+    for (const r of results.rows as DemoRow[]) {
+      expect(r.miou).toBeGreaterThan(0);
+      expect(r.miou).toBeLessThan(1);
+      expect(r.contourF).toBeGreaterThanOrEqual(0);
+      expect(r.trainImagesPerSec).toBeGreaterThan(0);
+      // same seed and steps for both variants
+      expect(JSON.parse(readFileSync(join(r.run, 'DONE'), 'utf8')).steps).toBe(DEMO_PLANS.quick.steps);
+    }
+    const panels = [...new Set(report.match(/panels\/val_\d+\.png/g) ?? [])];
+    expect(panels.length).toBe(4);
+    for (const p of panels) {
+      expect(existsSync(join(out, p))).toBe(true);
+      const png = decode(readFileSync(join(out, p)));
+      expect([png.width, png.height]).toEqual([4 * 128 + 3 * 4, 2 * 128 + 4]); // image | GT | CAM | pseudo, 2 variants
+    }
+    expect(logged.join('\n')).toMatch(/demo finished in .* min; report/);
+  }, 300_000);
+});
