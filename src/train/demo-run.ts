@@ -31,7 +31,17 @@ export const DEMO_VARIANT_LABELS: Readonly<Record<DemoVariant, string>> = Object
 export interface DemoPlan {
   train: number;
   val: number;
+  /**
+   * Steps of the shared backbone pre-training (baseline losses, seed 0, lr `lr`), the
+   * stand-in for the ImageNet-pretrained backbone of the reference; 0 = every variant trains
+   * from scratch. From scratch, the classifier of this CPU-sized benchmark needs 2000-3000
+   * steps to learn at all, and an FSL of weight 1 from the first step keeps it from learning.
+   */
+  pretrainSteps: number;
+  /** Steps of each variant (fine-tuning the pre-trained backbone when `pretrainSteps` > 0). */
   steps: number;
+  /** Base lr of the variants when fine-tuning (METHOD 3.1: 0.01, new layers 10x). */
+  fineTuneLr: number;
   batchSize: number;
   backbone: 'tiny' | 'small';
   crop: number;
@@ -49,9 +59,9 @@ export interface DemoPlan {
  * (smoke test); `full`: all four variants and seeds 0, 1, 2 (about 6x the default's time).
  */
 export const DEMO_PLANS: Readonly<Record<'quick' | 'default' | 'full', DemoPlan>> = Object.freeze({
-  quick: { train: 160, val: 24, steps: 40, batchSize: 8, backbone: 'tiny', crop: 96, resizeLong: [88, 112], lr: 0.05, scales: [1, 1.5], flip: true, variants: ['baseline', 'both'], seeds: [0] },
-  default: { train: 2000, val: 150, steps: 2000, batchSize: 8, backbone: 'tiny', crop: 128, resizeLong: [112, 160], lr: 0.05, scales: [0.5, 1, 1.5, 2], flip: true, variants: ['baseline', 'both'], seeds: [0] },
-  full: { train: 2000, val: 300, steps: 2000, batchSize: 8, backbone: 'tiny', crop: 128, resizeLong: [112, 160], lr: 0.05, scales: [0.5, 1, 1.5, 2], flip: true, variants: ['baseline', 'isl', 'fsl', 'both'], seeds: [0, 1, 2] },
+  quick: { train: 160, val: 24, pretrainSteps: 40, fineTuneLr: 0.01, steps: 40, batchSize: 8, backbone: 'tiny', crop: 96, resizeLong: [88, 112], lr: 0.05, scales: [1, 1.5], flip: true, variants: ['baseline', 'both'], seeds: [0] },
+  default: { train: 2000, val: 150, pretrainSteps: 3000, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128, resizeLong: [112, 160], lr: 0.05, scales: [0.5, 1, 1.5, 2], flip: true, variants: ['baseline', 'both'], seeds: [0] },
+  full: { train: 2000, val: 300, pretrainSteps: 3000, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128, resizeLong: [112, 160], lr: 0.05, scales: [0.5, 1, 1.5, 2], flip: true, variants: ['baseline', 'isl', 'fsl', 'both'], seeds: [0, 1, 2] },
 });
 
 /** One trained-and-evaluated variant. */
@@ -87,21 +97,42 @@ export interface DemoHooks {
   reporter?: ProgressReporter;
 }
 
-/** The training config of one variant of a plan. */
-export function demoTrainConfig(plan: DemoPlan, variant: DemoVariant, seed: number): TrainCamConfig {
+/** The run folder of the shared pre-training. */
+export function demoPretrainRun(out: string): string {
+  return join(out, 'runs', 'pretrain');
+}
+
+/**
+ * The training config of one variant of a plan; `pretrained` is the pre-trained model.json
+ * (then the variant fine-tunes it at `fineTuneLr` with METHOD 3.1's 10x new-layer lr).
+ * `variant` null gives the shared pre-training run itself.
+ */
+export function demoTrainConfig(plan: DemoPlan, variant: DemoVariant | null, seed: number, pretrained: string | null = null): TrainCamConfig {
+  const steps = variant === null ? plan.pretrainSteps : plan.steps;
   return resolveTrainCamConfig({
     preset: 'cpu',
     overrides: {
       seed,
-      ...DEMO_VARIANTS[variant],
-      model: { backbone: plan.backbone },
+      ...DEMO_VARIANTS[variant ?? 'baseline'],
+      model: { backbone: plan.backbone, pretrained },
       data: { crop: plan.crop, resizeLong: plan.resizeLong },
-      optim: { lr: plan.lr },
+      optim: pretrained ? { lr: plan.fineTuneLr, newLayerLrMult: 10 } : { lr: plan.lr },
       batchSize: plan.batchSize,
-      steps: plan.steps,
-      checkpointEvery: Math.max(50, Math.round(plan.steps / 5)),
+      steps,
+      checkpointEvery: Math.max(50, Math.round(steps / 5)),
     },
   });
+}
+
+/** Trains (or resumes, or reuses) one CAM run. */
+async function trainOnce(data: string, run: string, config: TrainCamConfig, what: string, log: (l: string) => void, reporter: ProgressReporter): Promise<TrainCamResult> {
+  if (isRunFinished(run)) {
+    log(`${what}: already trained (${run})`);
+    return JSON.parse(readFileSync(join(run, 'DONE'), 'utf8')) as TrainCamResult;
+  }
+  const resume = listCheckpointSteps(run).length > 0 || existsSync(join(run, 'config.json'));
+  log(`${what}: ${config.steps} steps${resume ? ' (resuming)' : ''}`);
+  return runTrainCam({ data, out: run, config, resume, log }, reporter);
 }
 
 /** Runs the demo; see the module comment. Rows are in (seed, variant) order. */
@@ -114,19 +145,18 @@ export async function runDemo(out: string, plan: DemoPlan, hooks: DemoHooks = {}
   const synth = await generateSynthDataset({ out: data, train: plan.train, val: plan.val, seed: 0 }, reporter);
   const K = synth.classNames.length;
   const rows: DemoRow[] = [];
+  let pretrained: string | null = null;
+  if (plan.pretrainSteps > 0) {
+    const run = demoPretrainRun(out);
+    await trainOnce(data, run, demoTrainConfig(plan, null, 0), '2a. shared backbone pre-training (baseline losses, seed 0)', log, reporter);
+    pretrained = join(run, 'model.json');
+  }
   for (const seed of plan.seeds) {
     for (const variant of plan.variants) {
       const run = join(out, 'runs', `${variant}-s${seed}`);
-      const config = demoTrainConfig(plan, variant, seed);
-      let tr: TrainCamResult;
-      if (isRunFinished(run)) {
-        tr = JSON.parse(readFileSync(join(run, 'DONE'), 'utf8')) as TrainCamResult;
-        log(`2. ${DEMO_VARIANT_LABELS[variant]} seed ${seed}: already trained (${run})`);
-      } else {
-        const resume = listCheckpointSteps(run).length > 0 || existsSync(join(run, 'config.json'));
-        log(`2. train ${DEMO_VARIANT_LABELS[variant]} (isl ${config.islWeight}, fsl ${config.fslWeight}), seed ${seed}, ${plan.steps} steps${resume ? ' (resuming)' : ''}`);
-        tr = await runTrainCam({ data, out: run, config, resume, log }, reporter);
-      }
+      const config = demoTrainConfig(plan, variant, seed, pretrained);
+      const what = `2. ${pretrained ? 'fine-tune' : 'train'} ${DEMO_VARIANT_LABELS[variant]} (isl ${config.islWeight}, fsl ${config.fslWeight}), seed ${seed}`;
+      const tr = await trainOnce(data, run, config, what, log, reporter);
       const inferOut = join(run, 'infer-val');
       log(`3. infer CAMs on val (scales ${plan.scales.join(', ')}${plan.flip ? ' x flip' : ''})`);
       const inf: InferCamResult = await runInferCam({ run, data, split: 'val', out: inferOut, scales: plan.scales, flip: plan.flip }, reporter);

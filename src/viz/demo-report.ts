@@ -102,7 +102,9 @@ export async function writeDemoReport(result: DemoResult, panels: string[], note
     '# hfpl demo: CAM pseudo-labels with and without the HFPL add-on',
     '',
     `Synthetic benchmark: ${p.train} training and ${p.val} validation images (${result.classNames.length - 1} classes: ${result.classNames.slice(1).join(', ')}).`,
-    `CAM network: '${p.backbone}' backbone (output stride 8), ${p.steps} steps of batch ${p.batchSize}, crop ${p.crop}, lr ${p.lr}, same seed and steps for every variant.`,
+    p.pretrainSteps > 0
+      ? `CAM network: '${p.backbone}' backbone (output stride 8), pre-trained once with the baseline losses for ${p.pretrainSteps} steps (lr ${p.lr}; the stand-in for the reference's ImageNet-pretrained backbone), then every variant fine-tunes it with a new CAM head for ${p.steps} steps of batch ${p.batchSize} (lr ${p.fineTuneLr}, new layers 10x, METHOD 3.1), crop ${p.crop}, same seed and steps for every variant.`
+      : `CAM network: '${p.backbone}' backbone (output stride 8), ${p.steps} steps of batch ${p.batchSize} from scratch, crop ${p.crop}, lr ${p.lr}, same seed and steps for every variant.`,
     `CAMs: scales ${p.scales.join(', ')}${p.flip ? ' with flips' : ''}; pseudo-labels at the best background threshold of the sweep 0.00 ... 0.59 (METHOD 3.3); mIoU over all classes incl. background, contour F over foreground classes (METHOD 4).`,
     '',
     formatDemoTable(result.rows),

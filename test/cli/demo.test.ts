@@ -5,7 +5,7 @@ import { decode } from 'fast-png';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { demoPlanFromFlags } from '../../src/cli/commands/demo.js';
-import { DEMO_PLANS } from '../../src/train/demo-run.js';
+import { DEMO_PLANS, demoPretrainRun } from '../../src/train/demo-run.js';
 import { formatDemoTable, meanStd } from '../../src/viz/demo-report.js';
 import type { DemoRow } from '../../src/train/demo-run.js';
 
@@ -19,6 +19,8 @@ describe('hfpl demo options', () => {
     expect(() => demoPlanFromFlags({ out: 'x', quick: true, full: true })).toThrow('--quick and --full exclude each other');
     expect(() => demoPlanFromFlags({ out: 'x', variants: 'baseline,crf' })).toThrow("--variants: 'crf' is unknown; must be a list of baseline, isl, fsl, both");
     expect(() => demoPlanFromFlags({ out: 'x', seeds: '0,a' })).toThrow("--seeds: expected an integer, got 'a'");
+    expect(demoPlanFromFlags({ out: 'x', pretrainSteps: '0' }).pretrainSteps).toBe(0);
+    expect(() => demoPlanFromFlags({ out: 'x', pretrainSteps: '-1' })).toThrow("--pretrain-steps: expected an integer >= 0, got '-1'");
   });
 
   it('tabulates mean ± sample std over seeds', () => {
@@ -54,7 +56,12 @@ describe('hfpl demo --quick', () => {
       expect(r.trainImagesPerSec).toBeGreaterThan(0);
       // same seed and steps for both variants
       expect(JSON.parse(readFileSync(join(r.run, 'DONE'), 'utf8')).steps).toBe(DEMO_PLANS.quick.steps);
+      // every variant fine-tunes the one shared pre-trained backbone, with METHOD 3.1's 10x new layers
+      const cfg = JSON.parse(readFileSync(join(r.run, 'config.json'), 'utf8'));
+      expect(cfg.model.pretrained).toBe(join(demoPretrainRun(out), 'model.json'));
+      expect([cfg.optim.lr, cfg.optim.newLayerLrMult]).toEqual([DEMO_PLANS.quick.fineTuneLr, 10]);
     }
+    expect(JSON.parse(readFileSync(join(demoPretrainRun(out), 'DONE'), 'utf8')).steps).toBe(DEMO_PLANS.quick.pretrainSteps);
     const panels = [...new Set(report.match(/panels\/val_\d+\.png/g) ?? [])];
     expect(panels.length).toBe(4);
     for (const p of panels) {

@@ -22,6 +22,7 @@ interface DemoFlags {
   seeds?: string;
   variants?: string;
   steps?: string;
+  pretrainSteps?: string;
   force?: boolean;
   quiet?: boolean;
   threads?: string;
@@ -46,6 +47,11 @@ export function demoPlanFromFlags(f: DemoFlags): DemoPlan {
     if (s < 1) throw new HfplError('E_CONFIG', `--steps: expected an integer >= 1, got '${f.steps}'`);
     plan.steps = s;
   }
+  if (f.pretrainSteps !== undefined) {
+    const s = numberFlag('--pretrain-steps', f.pretrainSteps, true)!;
+    if (s < 0) throw new HfplError('E_CONFIG', `--pretrain-steps: expected an integer >= 0, got '${f.pretrainSteps}'`);
+    plan.pretrainSteps = s;
+  }
   return plan;
 }
 
@@ -60,6 +66,7 @@ export function registerDemo(program: Command): void {
     .option('--seeds <list>', 'several seeds, e.g. 0,1,2: the table shows mean ± spread')
     .option('--variants <list>', 'subset of baseline,isl,fsl,both')
     .option('--steps <n>', 'training steps per variant')
+    .option('--pretrain-steps <n>', 'steps of the shared baseline pre-training that every variant fine-tunes (0 = all from scratch)')
     .option('--force', 'delete --out first and start over (otherwise finished work is reused)')
     .option('--quiet', 'no progress bars')
     .option('--threads <n>', 'intra-op threads of the native (libtorch) kernels, when built (default 1)')
