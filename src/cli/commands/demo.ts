@@ -13,6 +13,8 @@ import { formatDemoTable, writeDemoPanels, writeDemoReport } from '../../viz/dem
 import { readIdList } from '../../eval/run-eval.js';
 import { join } from 'node:path';
 import { numberFlag } from './train-cam.js';
+import { formatFullStagesTable, runFullStages } from '../../pipeline/full-stages.js';
+import { DEMO_VARIANT_LABELS } from '../../train/demo-run.js';
 
 interface DemoFlags {
   quick?: boolean;
@@ -60,7 +62,7 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('run the whole pipeline on a generated data set (what `npm start` runs)')
     .option('--quick', 'a 1-2 minute variant (fewer images and steps, baseline and +both only)')
-    .option('--full', 'all four variants (baseline, +ISL, +FSL, +both) and seeds 0, 1, 2 (about 6x the default time)')
+    .option('--full', 'the default demo, then the refinement stages (CAM, +CRF, random walk, final segmentation) for each variant')
     .option('--out <dir>', 'output folder (data, runs, report.md, panels)', 'runs/demo')
     .option('--seed <n>', 'one seed for every variant (default 0)')
     .option('--seeds <list>', 'several seeds, e.g. 0,1,2: the table shows mean ± spread')
@@ -84,8 +86,18 @@ export function registerDemo(program: Command): void {
         notes.push(`Caution: ${weak.length} of ${result.rows.length} CAM networks classify poorly on val (mAP < 60%: ` +
           `${weak.map((r) => `${r.variant} seed ${r.seed}`).join(', ')}); their pseudo-labels mostly reflect localisation by a weak classifier, so the comparison says little (BENCHMARK.md).`);
       }
+      if (f.full) {
+        const seed = plan.seeds[0];
+        const variants = result.rows.filter((r) => r.seed === seed).map((r) => ({ name: DEMO_VARIANT_LABELS[r.variant], camRun: r.run }));
+        console.log(`5. refinement stages for ${variants.map((v) => v.name).join(', ')} (seed ${seed})`);
+        const full = await runFullStages({ data: result.data, out: join(f.out, 'full') , variants }, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
+        const table = formatFullStagesTable(full.rows);
+        notes.push(`## Refinement stages (seed ${seed}; mIoU / contour F in %, ${(full.seconds / 60).toFixed(1)} min)\n\n\`\`\`\n${table}\n\`\`\``);
+        console.log('');
+        console.log(table);
+      }
       await writeDemoReport(result, panels, notes);
-      for (const n of notes.slice(1)) console.log(n);
+      for (const n of notes.slice(1).filter((x) => !x.startsWith('## '))) console.log(n);
       console.log('');
       console.log(formatDemoTable(result.rows));
       console.log('');
