@@ -14,6 +14,15 @@ export interface KeyTable {
   find(key: Int32Array): number;
   /** Index of `key`, inserting it when new. */
   findOrInsert(key: Int32Array): number;
+  /**
+   * The packing of a packed table (p = sum_i (key[i] + bound) base^(d-1-i), exact in float64),
+   * or null for the general table.
+   */
+  readonly packing: { readonly base: number; readonly bound: number } | null;
+  /** Packed tables: index of the packed key `p`, or -1 (then `insertPacked` may follow). */
+  findPacked(p: number): number;
+  /** Packed tables: inserts `key` (packing to `p`) right after a `findPacked(p)` that returned -1. */
+  insertPacked(p: number, key: Int32Array): number;
 }
 
 /** A table for keys of length d with components bounded by |k| <= bound. */
@@ -36,9 +45,27 @@ class PackedKeyTable implements KeyTable {
   private packed = new Float64Array(INITIAL);
   private slots = new Int32Array(2 * INITIAL).fill(-1);
   private mask = 2 * INITIAL - 1;
+  private lastSlot = -1;
+  readonly packing: { readonly base: number; readonly bound: number };
 
   constructor(private readonly d: number, private readonly bound: number, private readonly base: number) {
     this.keys = new Int32Array(INITIAL * d);
+    this.packing = { base, bound };
+  }
+
+  findPacked(p: number): number {
+    for (let h = this.slot(p); ; h = (h + 1) & this.mask) {
+      const v = this.slots[h];
+      if (v < 0) {
+        this.lastSlot = h;
+        return -1;
+      }
+      if (this.packed[v] === p) return v;
+    }
+  }
+
+  insertPacked(p: number, key: Int32Array): number {
+    return this.insertAt(this.lastSlot, p, key);
   }
 
   private pack(key: Int32Array): number {
@@ -48,7 +75,8 @@ class PackedKeyTable implements KeyTable {
   }
 
   private slot(p: number): number {
-    return mix((p % 4294967296 | 0) ^ Math.imul((p / 4294967296) | 0, 0x9e3779b1)) & this.mask;
+    const hi = Math.floor(p / 4294967296); // exact: 0 <= p < 2^52 (no float modulo)
+    return mix((p - hi * 4294967296) ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
   }
 
   find(key: Int32Array): number {
@@ -68,6 +96,10 @@ class PackedKeyTable implements KeyTable {
       if (v < 0) break;
       if (this.packed[v] === p) return v;
     }
+    return this.insertAt(h, p, key);
+  }
+
+  private insertAt(h: number, p: number, key: Int32Array): number {
     const v = this.size++;
     if (v >= this.packed.length) {
       const packed = new Float64Array(this.packed.length * 2);
@@ -97,6 +129,7 @@ class PackedKeyTable implements KeyTable {
 
 class GeneralKeyTable implements KeyTable {
   size = 0;
+  readonly packing = null;
   keys: Int32Array;
   private slots = new Int32Array(2 * INITIAL).fill(-1);
   private mask = 2 * INITIAL - 1;
@@ -141,6 +174,14 @@ class GeneralKeyTable implements KeyTable {
     this.slots[h] = v;
     if (this.size * 2 > this.mask) this.rehash();
     return v;
+  }
+
+  findPacked(): number {
+    throw new Error('GeneralKeyTable: keys are not packed');
+  }
+
+  insertPacked(): number {
+    throw new Error('GeneralKeyTable: keys are not packed');
   }
 
   private rehash(): void {

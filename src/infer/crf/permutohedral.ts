@@ -74,11 +74,22 @@ export class PermutohedralLattice {
     const elevated = new Float64Array(d1);
     const rem0 = new Int32Array(d1);
     const rank = new Int32Array(d1);
+    const resid = new Float64Array(d1);
     const bary = new Float64Array(d + 2);
     const key = new Int32Array(d);
     const prevRem0 = new Int32Array(d1);
     const prevRank = new Int32Array(d1);
     const invD1 = 1 / d1;
+    // Packed tables: p = sum_i (key[i] + bound) base^(d-1-i) (see key-table.ts).
+    const packing = table.packing;
+    const pow = new Float64Array(d);
+    let powSum = 0;
+    if (packing) {
+      for (let i = d - 1, f = 1; i >= 0; i--, f *= packing.base) pow[i] = f;
+      for (let i = 0; i < d; i++) powSum += pow[i];
+    }
+    const packedBias = packing ? packing.bound * powSum : 0;
+    const byRank = new Int32Array(d1);
     for (let p = 0; p < n; p++) {
       // Elevate onto the hyperplane sum(x) = 0.
       let sm = 0;
@@ -99,13 +110,19 @@ export class PermutohedralLattice {
         sum += roundUp ? k + 1 : k;
       }
       // Rank of each coordinate's residual (which simplex the point lies in).
-      for (let i = 0; i <= d; i++) rank[i] = 0;
+      for (let i = 0; i <= d; i++) {
+        rank[i] = 0;
+        resid[i] = elevated[i] - rem0[i];
+      }
       for (let i = 0; i < d; i++) {
-        const di = elevated[i] - rem0[i];
+        const di = resid[i];
+        let ri = rank[i];
         for (let j = i + 1; j <= d; j++) {
-          if (di < elevated[j] - rem0[j]) rank[i]++;
-          else rank[j]++;
+          const lt = di < resid[j] ? 1 : 0; // branch-free select (the comparisons are unpredictable)
+          ri += lt;
+          rank[j] += 1 - lt;
         }
+        rank[i] = ri;
       }
       // Bring the rounded point back onto the plane if the coordinates do not sum to 0.
       for (let i = 0; i <= d; i++) {
@@ -131,15 +148,31 @@ export class PermutohedralLattice {
       // Neighbouring points often lie in the same simplex: reuse its vertices then.
       let same = p > 0;
       for (let i = 0; i <= d && same; i++) same = rem0[i] === prevRem0[i] && rank[i] === prevRank[i];
-      for (let r = 0; r <= d; r++) {
-        if (same) {
-          offsets[p * d1 + r] = offsets[(p - 1) * d1 + r];
-        } else {
+      if (same) {
+        for (let r = 0; r <= d; r++) offsets[p * d1 + r] = offsets[(p - 1) * d1 + r];
+      } else if (packing) {
+        // Packed key of vertex r, updated from r to r + 1 in O(1): every component gains 1,
+        // and the one whose rank is d - r wraps by -(d+1) (canonical simplex above).
+        let pk = packedBias;
+        for (let i = 0; i < d; i++) pk += rem0[i] * pow[i];
+        for (let i = 0; i <= d; i++) byRank[rank[i]] = i;
+        for (let r = 0; r <= d; r++) {
+          let v = table.findPacked(pk);
+          if (v < 0) {
+            for (let i = 0; i < d; i++) key[i] = rem0[i] + canonical[r * d1 + rank[i]];
+            v = table.insertPacked(pk, key);
+          }
+          offsets[p * d1 + r] = v;
+          const wrap = byRank[d - r];
+          pk += powSum - (wrap < d ? d1 * pow[wrap] : 0);
+        }
+      } else {
+        for (let r = 0; r <= d; r++) {
           for (let i = 0; i < d; i++) key[i] = rem0[i] + canonical[r * d1 + rank[i]];
           offsets[p * d1 + r] = table.findOrInsert(key);
         }
-        weights[p * d1 + r] = bary[r];
       }
+      for (let r = 0; r <= d; r++) weights[p * d1 + r] = bary[r];
       for (let i = 0; i <= d; i++) {
         prevRem0[i] = rem0[i];
         prevRank[i] = rank[i];
