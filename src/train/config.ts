@@ -16,10 +16,40 @@ const jitter = z.strictObject({
   hue: z.number().min(0).max(0.5),
 });
 
+/** Seed of weights, data order, augmentation and (CAM) importance sampling. */
+export const seedSchema = z.number().int().min(0).max(0xffffffff);
+
+/** `model` of every training config. */
+export const modelOptionsSchema = z.strictObject({
+  /** Preset name or a full layout (see `backbonePresets`). */
+  backbone: z.union([z.enum(['tiny', 'small', 'resnet38']), backboneConfigSchema]),
+  /** Local TF.js weights file (model.json, e.g. the CAM run's) whose `backbone.*` weights initialise the backbone; null = from scratch. */
+  pretrained: z.string().nullable(),
+});
+
+/** The augmentation options of every training config's `data` (after its `crop`). */
+export const augmentOptionsShape = {
+  /** Random long-side resize [min, max] (pixels), or null for none. */
+  resizeLong: z.tuple([z.number().int().positive(), z.number().int().positive()]).nullable(),
+  flip: z.boolean(),
+  colorJitter: jitter.nullable(),
+};
+
+/** `optim` of every training config (poly-LR SGD, METHOD 3.1). */
+export const optimOptionsSchema = z.strictObject({
+  /** Base learning rate lr0 of the poly schedule lr0 (1 - step / max)^power. */
+  lr: z.number().positive(),
+  power: z.number().min(0),
+  momentum: z.number().min(0).max(1),
+  weightDecay: z.number().min(0),
+  /** Learning-rate multiplier of new-layer weights (biases get twice it). METHOD 3.1: 10. */
+  newLayerLrMult: z.number().positive(),
+});
+export type OptimConfig = z.output<typeof optimOptionsSchema>;
+
 /** Every training option; see `trainCamPresets` for the defaults. */
 export const trainCamConfigSchema = z.strictObject({
-  /** Seed of weights, data order, augmentation and importance sampling. */
-  seed: z.number().int().min(0).max(0xffffffff),
+  seed: seedSchema,
   /** Baseline the add-on is applied to: 'cam' (GAP) or 'seam'. */
   baseline: z.enum(['cam', 'seam']),
   /** ISL weight w: L_cls = (1 - w) L_GAP + w L_ISL (0 turns the ISL off). METHOD 1: 0.2. */
@@ -36,31 +66,15 @@ export const trainCamConfigSchema = z.strictObject({
     /** Gaussian sigma in CAM pixels. */
     sigma: z.number().positive(),
   }),
-  model: z.strictObject({
-    /** Preset name or a full layout (see `backbonePresets`). */
-    backbone: z.union([z.enum(['tiny', 'small', 'resnet38']), backboneConfigSchema]),
-    /** Local TF.js weights file (model.json) whose `backbone.*` weights initialise the backbone; null = from scratch. */
-    pretrained: z.string().nullable(),
-  }),
+  model: modelOptionsSchema,
   data: z.strictObject({
     /** Split list under ImageSets/Segmentation. */
     split: z.string().min(1),
     /** Square training crop (pixels). */
     crop: z.number().int().min(16),
-    /** Random long-side resize [min, max] (pixels), or null for none. */
-    resizeLong: z.tuple([z.number().int().positive(), z.number().int().positive()]).nullable(),
-    flip: z.boolean(),
-    colorJitter: jitter.nullable(),
+    ...augmentOptionsShape,
   }),
-  optim: z.strictObject({
-    /** Base learning rate lr0 of the poly schedule lr0 (1 - step / max)^power. */
-    lr: z.number().positive(),
-    power: z.number().min(0),
-    momentum: z.number().min(0).max(1),
-    weightDecay: z.number().min(0),
-    /** Learning-rate multiplier of new-layer weights (biases get twice it). METHOD 3.1: 10. */
-    newLayerLrMult: z.number().positive(),
-  }),
+  optim: optimOptionsSchema,
   batchSize: z.number().int().positive(),
   /** Epochs over the split; ignored when `steps` is set. */
   epochs: z.number().int().positive(),
@@ -158,26 +172,30 @@ export function readConfigFile(path: string): Record<string, unknown> {
 }
 
 /**
+ * Resolves any stage's config: preset (default `defaultPreset`, 'cpu') <- file <- overrides,
+ * validated by `schema` (E_CONFIG naming the file or "options", the key and the value).
+ */
+export function resolveStageConfig<S extends z.ZodType>(schema: S, presets: Readonly<Record<string, z.output<S>>>, opts: { preset?: string; file?: string; overrides?: Record<string, unknown> }, defaultPreset = 'cpu'): z.output<S> {
+  const name = opts.preset ?? defaultPreset;
+  if (!(name in presets)) throw new HfplError('E_CONFIG', `preset "${name}" is unknown: must be one of ${Object.keys(presets).join(', ')}`);
+  let merged = presets[name] as Record<string, unknown>;
+  if (opts.file) {
+    merged = mergeConfig(merged, readConfigFile(opts.file));
+    const r = schema.safeParse(merged);
+    if (!r.success) throw configIssue(opts.file, r.error, merged);
+  }
+  if (opts.overrides) merged = mergeConfig(merged, opts.overrides);
+  const r = schema.safeParse(merged);
+  if (!r.success) throw configIssue('options', r.error, merged);
+  return r.data;
+}
+
+/**
  * Resolves a training config: preset (default 'cpu') <- file <- overrides, validated strictly.
  * Throws E_CONFIG naming the file (or "options") and the bad key or value.
  *
  * @example resolveTrainCamConfig({ overrides: { seed: 1, fslWeight: 0 } }).optim.lr // 0.05
  */
 export function resolveTrainCamConfig(opts: { preset?: string; file?: string; overrides?: Record<string, unknown> } = {}): TrainCamConfig {
-  const presetName = opts.preset ?? 'cpu';
-  if (!(presetName in trainCamPresets)) {
-    throw new HfplError('E_CONFIG', `preset "${presetName}" is unknown: must be one of ${Object.keys(trainCamPresets).join(', ')}`);
-  }
-  let merged: Record<string, unknown> = trainCamPresets[presetName as 'cpu'] as unknown as Record<string, unknown>;
-  if (opts.file) {
-    const fileCfg = readConfigFile(opts.file);
-    // Validated on its own (before command-line overrides) so that errors name the file.
-    merged = mergeConfig(merged, fileCfg);
-    const r = trainCamConfigSchema.safeParse(merged);
-    if (!r.success) throw configIssue(opts.file, r.error, merged);
-  }
-  if (opts.overrides) merged = mergeConfig(merged, opts.overrides);
-  const r = trainCamConfigSchema.safeParse(merged);
-  if (!r.success) throw configIssue('options', r.error, merged);
-  return r.data;
+  return resolveStageConfig(trainCamConfigSchema, trainCamPresets, opts);
 }

@@ -17,7 +17,8 @@ import { AffinityNet, pairAffinities } from '../models/affinity-net.js';
 import { backbonePresets } from '../models/backbone.js';
 import type { ForwardContext } from '../models/layers.js';
 import { silentReporter, type ProgressReporter } from '../util/progress.js';
-import { labelTrainBaseSchema, resolveStageConfig, runLabelTraining, type LabelTrainResult } from './label-train.js';
+import { resolveStageConfig } from './config.js';
+import { labelTrainBaseSchema, runLabelTraining, type LabelTrainResult } from './label-train.js';
 import type { LabelSample } from './label-batches.js';
 
 /** Every option of `train-aff`. */

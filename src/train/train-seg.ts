@@ -17,7 +17,8 @@ import { DeepLab, segmentationLoss } from '../models/deeplab.js';
 import type { ForwardContext } from '../models/layers.js';
 import { silentReporter, type ProgressReporter } from '../util/progress.js';
 import type { LabelSample } from './label-batches.js';
-import { labelTrainBaseSchema, resolveStageConfig, runLabelTraining, type LabelTrainResult } from './label-train.js';
+import { resolveStageConfig } from './config.js';
+import { labelTrainBaseSchema, runLabelTraining, type LabelTrainResult } from './label-train.js';
 
 /** Every option of `train-seg`. */
 export const trainSegConfigSchema = labelTrainBaseSchema.extend({
