@@ -184,20 +184,27 @@ export async function augmentImage(src: string | RgbImage, rng: Rng, o: AugmentO
     const dims = size ?? (typeof src === 'string' ? await fileSize(src) : src);
     const p = drawAugmentParams(rng, dims.width, dims.height, o);
     let decoded: RgbImage;
+    let win = { left: 0, top: 0, width: 0, height: 0 };
     const shrink = p.width < dims.width / 2 || p.height < dims.height / 2;
     if (typeof src !== 'string' && !shrink) {
       decoded = src;
     } else {
       let pipe = typeof src === 'string' ? sharp(src, { failOn: 'truncated' }) : sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } });
       if (shrink) pipe = pipe.resize(p.width, p.height, { kernel: 'cubic', fit: 'fill' });
+      else {
+        // Only the source pixels the crop window reads.
+        win = sourceWindow(p, dims.width, dims.height);
+        pipe = pipe.extract(win);
+      }
       const { data, info } = await pipe.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-      const want = shrink ? [p.width, p.height] : [dims.width, dims.height];
+      const want = shrink ? [p.width, p.height] : [win.width, win.height];
       if (info.channels !== 3 || info.width !== want[0] || info.height !== want[1]) {
         throw new Error(`decoded ${info.width}x${info.height}x${info.channels}, expected ${want[0]}x${want[1]}x3 (wrong size hint?)`);
       }
       decoded = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
     }
-    return { ...augmentPixels(decoded, p, o, target), source: { width: dims.width, height: dims.height } };
+    const full = { width: shrink ? p.width : dims.width, height: shrink ? p.height : dims.height };
+    return { ...augmentWindow(decoded, win.left, win.top, full, p, o, target), source: { width: dims.width, height: dims.height } };
   } catch (e) {
     if (e instanceof HfplError) throw e;
     const msg = (e as Error).message.split('\n')[0];
@@ -216,92 +223,231 @@ async function fileSize(path: string): Promise<{ width: number; height: number }
  * The typed-array half of `augmentImage` (pure): resizes `src` to `p.width` x `p.height`
  * (bilinear, half-pixel centres; a copy when the sizes agree), flips, jitters, normalises and
  * crops, computing only the pixels of the crop window. Like PIL, every step rounds to 8 bits
- * and clamps to [0, 255]; contrast blends with the mean gray of the crop window (torchvision:
- * of the whole image; the same when the image fits in the crop).
+ * (half to even) and clamps to [0, 255]; contrast blends with the mean gray of the crop window
+ * (torchvision: of the whole image; the same when the image fits in the crop).
+ *
+ * Fused, row by row: resize a window row, run the jitter steps on it while it is in cache,
+ * write it normalised. Contrast needs the mean gray of the image as it stands before
+ * contrast, so then the steps up to contrast run first over the whole window (summing the
+ * channels), and the rest in a second pass.
  */
 export function augmentPixels(src: RgbImage, p: AugmentParams, o: AugmentOptions, target?: AugmentTarget): Omit<AugmentedImage, 'source'> {
+  return augmentWindow(src, 0, 0, src, p, o, target);
+}
+
+/** The source pixels (rectangle) that the crop window of `p` reads from a `sw` x `sh` image. */
+function sourceWindow(p: AugmentParams, sw: number, sh: number): { left: number; top: number; width: number; height: number } {
+  const range = (lo: number, hi: number, s: number, S: number) => {
+    const u = (X: number) => (s === S ? X : Math.min(s - 1, Math.max(0, ((X + 0.5) * s) / S - 0.5)));
+    return [Math.floor(u(lo)), Math.min(s - 1, Math.floor(u(hi)) + 1)];
+  };
+  const same = sw === p.width && sh === p.height;
+  const [x0, x1] = range(p.flip ? p.width - p.imgLeft - p.cropW : p.imgLeft, p.flip ? p.width - 1 - p.imgLeft : p.imgLeft + p.cropW - 1, sw, same ? sw : p.width);
+  const [y0, y1] = range(p.imgTop, p.imgTop + p.cropH - 1, sh, same ? sh : p.height);
+  return { left: x0, top: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+/** `augmentPixels` of a `full`-size source of which `src` holds the part at (`left`, `top`). */
+function augmentWindow(src: RgbImage, left: number, top: number, full: { width: number; height: number }, p: AugmentParams, o: AugmentOptions, target?: AugmentTarget): Omit<AugmentedImage, 'source'> {
   const { cropW, cropH } = p;
-  const C = o.crop;
-  const buf = resizeWindow(src, p);
-  // Brightness and contrast are per-value lookups: consecutive ones are composed and applied
-  // lazily (the last ones together with the normalisation), so they rarely cost a pass.
-  let lut: Uint8ClampedArray | null = null;
+  const C = o.crop, n3 = 3 * cropW;
+  // The jitter as steps: 8-bit lookups (brightness; contrast once its mean is known) and
+  // per-pixel saturation / hue, split at contrast.
+  const pre: Step[] = [], post: Step[] = [];
+  let contrast = false;
   if (o.colorJitter) {
     for (const op of p.order) {
-      if (op === 0 && p.brightness !== 1) lut = compose(lut, blendLut(p.brightness, 0));
-      else if (op === 1 && p.contrast !== 1) lut = compose(lut, blendLut(p.contrast, meanGray(buf, lut)));
-      else if ((op === 2 && p.saturation !== 1) || (op === 3 && p.hue !== 0)) {
-        if (lut) applyLut(buf, lut);
-        lut = null;
-        if (op === 2) saturate(buf, p.saturation);
-        else shiftHue(buf, p.hue);
-      }
+      const steps = contrast ? post : pre;
+      if (op === 0 && p.brightness !== 1) steps.push(blendLut(p.brightness, 0));
+      else if (op === 1 && p.contrast !== 1) contrast = true;
+      else if (op === 2 && p.saturation !== 1) steps.push(SAT);
+      else if (op === 3 && p.hue !== 0) steps.push(HUE);
     }
   }
   const image = target?.image ?? new Float32Array(C * C * 3);
   const raw = target ? target.raw : o.keepRaw ? new Float32Array(C * C * 3) : null;
   const valid = target?.valid ?? new Uint8Array(C * C);
   if (target && (cropW < C || cropH < C)) {
-    image.fill(0);
-    raw?.fill(0);
-    valid.fill(0);
+    zeroPadding(image, 3, C, p);
+    if (raw) zeroPadding(raw, 3, C, p);
+    zeroPadding(valid, 1, C, p);
   }
-  // Normalisation by lookup: (lut(v) / 255 - mean) / std per channel.
+  const rs = new RowResizer(src, left, top, full, p);
+  // Contrast: first the window up to contrast, with its channel sums (integers, so exact), ...
+  let buf = scratch.row(n3), last: Program;
+  if (contrast) {
+    buf = scratch.window(n3 * cropH);
+    const seg = compile(pre, p.saturation, p.hue);
+    let r = 0, g = 0, b = 0;
+    for (let y = 0, off = 0; y < cropH; y++, off += n3) {
+      rs.row(y, buf, off);
+      runSteps(buf, off, n3, seg, true);
+      for (let x = off; x < off + n3; x += 3) {
+        r += buf[x];
+        g += buf[x + 1];
+        b += buf[x + 2];
+      }
+    }
+    // ... then contrast with the mean gray (0.299 R + 0.587 G + 0.114 B) and the rest.
+    const mean = (0.299 * r + 0.587 * g + 0.114 * b) / (cropW * cropH);
+    last = compile([blendLut(p.contrast, mean), ...post], p.saturation, p.hue);
+  } else {
+    last = compile(pre, p.saturation, p.hue);
+  }
+  // Normalisation by lookup, with the last jitter table: (lut(v) / 255 - mean) / std per channel.
+  const lut = last.luts[last.ops.length];
   const norm = new Float32Array(768), unit = new Float32Array(256);
   for (let v = 0; v < 256; v++) {
     const w = lut ? lut[v] : v;
     unit[v] = w / 255;
     for (let c = 0; c < 3; c++) norm[3 * v + c] = (w / 255 - o.mean[c]) / o.std[c];
   }
-  for (let y = 0, q = 0; y < cropH; y++) {
+  for (let y = 0; y < cropH; y++) {
+    const off = contrast ? y * n3 : 0;
+    if (!contrast) rs.row(y, buf, 0);
+    runSteps(buf, off, n3, last, false);
     const t0 = (p.contTop + y) * C + p.contLeft;
-    for (let x = 0, i = 3 * t0; x < cropW; x++, q += 3, i += 3) {
+    for (let x = 0, q = off, i = 3 * t0; x < cropW; x++, q += 3, i += 3) {
       image[i] = norm[3 * buf[q]];
       image[i + 1] = norm[3 * buf[q + 1] + 1];
       image[i + 2] = norm[3 * buf[q + 2] + 2];
     }
-    if (raw) for (let x = 0, i = 3 * t0; x < 3 * cropW; x++, i++) raw[i] = unit[buf[3 * y * cropW + x]];
+    if (raw) for (let x = 0, i = 3 * t0; x < n3; x++, i++) raw[i] = unit[buf[off + x]];
     valid.fill(1, t0, t0 + cropW);
   }
   return { image, raw, valid, params: p };
 }
 
-/** The crop window of the resized, flipped image, 8-bit (cropH x cropW x 3). */
-function resizeWindow(src: RgbImage, p: AugmentParams): Uint8ClampedArray {
-  const { width: W, height: H, cropW, cropH } = p;
-  const sw = src.width, sh = src.height, s = src.data;
-  const buf = new Uint8ClampedArray(cropW * cropH * 3);
-  const same = sw === W && sh === H;
-  // Source column/row and 8-bit fixed-point weight per window column/row (half-pixel centres, clamped).
-  const x0 = new Int32Array(cropW), x1 = new Int32Array(cropW), fx = new Int32Array(cropW);
-  for (let x = 0; x < cropW; x++) {
-    const X = p.flip ? W - 1 - (p.imgLeft + x) : p.imgLeft + x;
-    const u = same ? X : Math.min(sw - 1, Math.max(0, ((X + 0.5) * sw) / W - 0.5));
-    x0[x] = 3 * Math.floor(u);
-    x1[x] = 3 * Math.min(sw - 1, Math.floor(u) + 1);
-    fx[x] = Math.round(256 * (u - Math.floor(u)));
+/** Writes 0 to the padding of a crop x crop x `ch` buffer (everything outside the window). */
+function zeroPadding(a: Float32Array | Uint8Array, ch: number, C: number, p: AugmentParams): void {
+  const top = p.contTop, bottom = p.contTop + p.cropH, left = p.contLeft, right = p.contLeft + p.cropW;
+  a.fill(0, 0, ch * top * C);
+  a.fill(0, ch * bottom * C, ch * C * C);
+  if (left === 0 && right === C) return;
+  for (let y = top; y < bottom; y++) {
+    a.fill(0, ch * y * C, ch * (y * C + left));
+    a.fill(0, ch * (y * C + right), ch * (y + 1) * C);
   }
-  for (let y = 0, q = 0; y < cropH; y++) {
-    const v = same ? p.imgTop + y : Math.min(sh - 1, Math.max(0, ((p.imgTop + y + 0.5) * sh) / H - 0.5));
-    const r0 = 3 * sw * Math.floor(v), r1 = 3 * sw * Math.min(sh - 1, Math.floor(v) + 1);
-    const fy = Math.round(256 * (v - Math.floor(v))), gy = 256 - fy;
-    if (same) {
-      for (let x = 0; x < cropW; x++, q += 3) {
+}
+
+const SAT = 2, HUE = 3;
+/** A jitter step: an 8-bit lookup table or a per-pixel operation (SAT, HUE). */
+type Step = Uint8ClampedArray | number;
+/** Steps as table, operation, table, ..., table (consecutive tables composed, null = identity); `f` the saturation factor, `dh` the hue shift in turns. */
+interface Program {
+  luts: (Uint8ClampedArray | null)[];
+  ops: number[];
+  f: number;
+  dh: number;
+}
+
+function compile(steps: Step[], f: number, dh: number): Program {
+  const luts: (Uint8ClampedArray | null)[] = [], ops: number[] = [];
+  let lut: Uint8ClampedArray | null = null;
+  for (const s of steps) {
+    if (typeof s !== 'number') lut = compose(lut, s);
+    else {
+      luts.push(lut);
+      ops.push(s);
+      lut = null;
+    }
+  }
+  luts.push(lut);
+  return { luts, ops, f, dh };
+}
+
+/** Buffers reused across calls (`augmentPixels` is synchronous, so never shared by two). */
+const scratch = {
+  rowBuf: new Uint8ClampedArray(0),
+  winBuf: new Uint8ClampedArray(0),
+  row(n: number): Uint8ClampedArray {
+    if (this.rowBuf.length < n) this.rowBuf = new Uint8ClampedArray(n);
+    return this.rowBuf;
+  },
+  window(n: number): Uint8ClampedArray {
+    if (this.winBuf.length < n) this.winBuf = new Uint8ClampedArray(n);
+    return this.winBuf;
+  },
+};
+
+/**
+ * Rows of the crop window of the resized, flipped image, 8-bit. Bilinear with 8-bit
+ * fixed-point weights: each source row is interpolated horizontally once (kept exact, at
+ * 16 bits) and shared by the output rows between it and the next.
+ */
+class RowResizer {
+  private readonly x0: Int32Array;
+  private readonly x1: Int32Array;
+  private readonly fx: Int32Array;
+  private readonly same: boolean;
+  private hA: Int32Array;
+  private hB: Int32Array;
+  private tagA = -1;
+  private tagB = -1;
+
+  private readonly sh: number;
+
+  /** `src` holds the part at (`left`, `top`) of a `full`-size source. */
+  constructor(private readonly src: RgbImage, left: number, private readonly top: number, full: { width: number; height: number }, private readonly p: AugmentParams) {
+    const { width: W, height: H, cropW } = p;
+    const sw = full.width;
+    this.sh = full.height;
+    this.same = sw === W && full.height === H;
+    // Source column and weight per window column (half-pixel centres, clamped).
+    this.x0 = new Int32Array(cropW);
+    this.x1 = new Int32Array(cropW);
+    this.fx = new Int32Array(cropW);
+    for (let x = 0; x < cropW; x++) {
+      const X = p.flip ? W - 1 - (p.imgLeft + x) : p.imgLeft + x;
+      const u = this.same ? X : Math.min(sw - 1, Math.max(0, ((X + 0.5) * sw) / W - 0.5));
+      this.x0[x] = 3 * (Math.floor(u) - left);
+      this.x1[x] = 3 * (Math.min(sw - 1, Math.floor(u) + 1) - left);
+      this.fx[x] = Math.round(256 * (u - Math.floor(u)));
+    }
+    this.hA = new Int32Array(3 * cropW);
+    this.hB = new Int32Array(3 * cropW);
+  }
+
+  /** Window row `y` into out[off, off + 3 cropW). */
+  row(y: number, out: Uint8ClampedArray, off: number): void {
+    const { p, src } = this;
+    const s = src.data, sw = src.width, sh = this.sh, cropW = p.cropW, x0 = this.x0;
+    if (this.same) {
+      const r0 = 3 * sw * (p.imgTop + y - this.top);
+      for (let x = 0, q = off; x < cropW; x++, q += 3) {
         const a = r0 + x0[x];
-        buf[q] = s[a];
-        buf[q + 1] = s[a + 1];
-        buf[q + 2] = s[a + 2];
+        out[q] = s[a];
+        out[q + 1] = s[a + 1];
+        out[q + 2] = s[a + 2];
       }
-      continue;
+      return;
     }
-    for (let x = 0; x < cropW; x++, q += 3) {
-      const a = r0 + x0[x], b = r0 + x1[x], c = r1 + x0[x], d = r1 + x1[x], w = fx[x], vw = 256 - w;
-      buf[q] = ((s[a] * vw + s[b] * w) * gy + (s[c] * vw + s[d] * w) * fy + 32768) >> 16;
-      buf[q + 1] = ((s[a + 1] * vw + s[b + 1] * w) * gy + (s[c + 1] * vw + s[d + 1] * w) * fy + 32768) >> 16;
-      buf[q + 2] = ((s[a + 2] * vw + s[b + 2] * w) * gy + (s[c + 2] * vw + s[d + 2] * w) * fy + 32768) >> 16;
+    const v = Math.min(sh - 1, Math.max(0, ((p.imgTop + y + 0.5) * sh) / p.height - 0.5));
+    const i0 = Math.floor(v), i1 = Math.min(sh - 1, i0 + 1);
+    const fy = Math.round(256 * (v - i0)), gy = 256 - fy;
+    if (this.tagA !== i0) {
+      if (this.tagB === i0) [this.hA, this.hB, this.tagA, this.tagB] = [this.hB, this.hA, this.tagB, this.tagA];
+      else this.interpolate(i0, (this.tagA = i0, this.hA));
+    }
+    const a = this.hA;
+    let b = a;
+    if (fy !== 0 && i1 !== i0) {
+      if (this.tagB !== i1) this.interpolate(i1, (this.tagB = i1, this.hB));
+      b = this.hB;
+    }
+    for (let q = 0; q < 3 * cropW; q++) out[off + q] = (a[q] * gy + b[q] * fy + 32768) >> 16;
+  }
+
+  /** Source row `i` interpolated horizontally into `h`: s[x0] (256 - fx) + s[x1] fx per value. */
+  private interpolate(i: number, h: Int32Array): void {
+    const s = this.src.data, r = 3 * this.src.width * (i - this.top), x0 = this.x0, x1 = this.x1, fx = this.fx;
+    for (let x = 0, q = 0; x < this.p.cropW; x++, q += 3) {
+      const a = r + x0[x], b = r + x1[x], w = fx[x], vw = 256 - w;
+      h[q] = s[a] * vw + s[b] * w;
+      h[q + 1] = s[a + 1] * vw + s[b + 1] * w;
+      h[q + 2] = s[a + 2] * vw + s[b + 2] * w;
     }
   }
-  return buf;
 }
 
 /** Lookup table of v -> f v + (1 - f) c: brightness (c = 0) and contrast (c = mean gray), PIL ImageEnhance. */
@@ -311,56 +457,56 @@ function blendLut(f: number, c: number): Uint8ClampedArray {
   return lut;
 }
 
-function applyLut(buf: Uint8ClampedArray, lut: Uint8ClampedArray): void {
-  for (let i = 0; i < buf.length; i++) buf[i] = lut[buf[i]];
-}
-
-/** `a` then `b` as one table (either may be null = identity). */
+/** `a` then `b` as one table (`a` null = identity). */
 function compose(a: Uint8ClampedArray | null, b: Uint8ClampedArray): Uint8ClampedArray {
   return a ? b.map((_, v) => b[a[v]]) : b;
 }
 
-/** Mean gray level (0.299 R + 0.587 G + 0.114 B) of an RGB buffer, seen through `lut`. */
-function meanGray(buf: Uint8ClampedArray, lut: Uint8ClampedArray | null): number {
-  // Per-channel histograms, then the lookup on 256 values instead of every pixel.
-  const h = new Int32Array(768);
-  for (let i = 0; i < buf.length; i += 3) {
-    h[buf[i]]++;
-    h[256 + buf[i + 1]]++;
-    h[512 + buf[i + 2]]++;
+/** Identity table, for operations without a table before them. */
+const IDENTITY = Uint8ClampedArray.from({ length: 256 }, (_, v) => v);
+
+/**
+ * Runs a program in place over a[off, off + len): each operation reads through the table
+ * before it; the last table is applied only with `applyLast` (else the caller folds it into
+ * the normalisation).
+ */
+function runSteps(a: Uint8ClampedArray, off: number, len: number, prog: Program, applyLast: boolean): void {
+  const { luts, ops } = prog;
+  for (let k = 0; k < ops.length; k++) {
+    if (ops[k] === SAT) saturate(a, off, len, prog.f, luts[k] ?? IDENTITY);
+    else shiftHue(a, off, len, prog.dh, luts[k] ?? IDENTITY);
   }
-  let r = 0, g = 0, b = 0;
-  for (let v = 0; v < 256; v++) {
-    const w = lut ? lut[v] : v;
-    r += w * h[v];
-    g += w * h[256 + v];
-    b += w * h[512 + v];
-  }
-  return (0.299 * r + 0.587 * g + 0.114 * b) / (buf.length / 3);
+  const last = luts[ops.length];
+  if (applyLast && last) for (let i = off; i < off + len; i++) a[i] = last[a[i]];
 }
 
-/** v <- f v + (1 - f) gray(pixel) (PIL ImageEnhance.Color). */
-function saturate(buf: Uint8ClampedArray, f: number): void {
+/** v <- f v + (1 - f) gray(pixel) (PIL ImageEnhance.Color), reading through `lut`. */
+function saturate(a: Uint8ClampedArray, off: number, len: number, f: number, lut: Uint8ClampedArray): void {
   const kr = (1 - f) * 0.299, kg = (1 - f) * 0.587, kb = (1 - f) * 0.114;
-  for (let i = 0; i < buf.length; i += 3) {
-    const r = buf[i], g = buf[i + 1], b = buf[i + 2];
-    const a = kr * r + kg * g + kb * b;
-    buf[i] = f * r + a;
-    buf[i + 1] = f * g + a;
-    buf[i + 2] = f * b + a;
+  for (let i = off; i < off + len; i += 3) {
+    const r = lut[a[i]], g = lut[a[i + 1]], b = lut[a[i + 2]];
+    const m = kr * r + kg * g + kb * b;
+    a[i] = f * r + m;
+    a[i + 1] = f * g + m;
+    a[i + 2] = f * b + m;
   }
 }
 
 const RECIPROCALS = Float64Array.from({ length: 256 }, (_, d) => (d ? 1 / d : 0));
 
-/** Rotates the HSV hue by `dh` turns (|dh| <= 0.5), keeping value and saturation (torchvision adjust_hue). */
-function shiftHue(buf: Uint8ClampedArray, dh: number): void {
+/** Rotates the HSV hue by `dh` turns (|dh| <= 0.5), keeping value and saturation (torchvision adjust_hue), reading through `lut`. */
+function shiftHue(buf: Uint8ClampedArray, off: number, len: number, dh: number, lut: Uint8ClampedArray): void {
   const dh6 = dh * 6;
   const inv = RECIPROCALS;
-  for (let i = 0; i < buf.length; i += 3) {
-    const r = buf[i], g = buf[i + 1], b = buf[i + 2];
+  for (let i = off; i < off + len; i += 3) {
+    const r = lut[buf[i]], g = lut[buf[i + 1]], b = lut[buf[i + 2]];
     const max = r > g ? (r > b ? r : b) : g > b ? g : b, min = r < g ? (r < b ? r : b) : g < b ? g : b, d = max - min;
-    if (d === 0) continue;
+    if (d === 0) {
+      buf[i] = r;
+      buf[i + 1] = g;
+      buf[i + 2] = b;
+      continue;
+    }
     const k = inv[d];
     let h6 = (max === r ? (g - b) * k : max === g ? 2 + (b - r) * k : 4 + (r - g) * k) + dh6; // hue in sixths of a turn
     if (h6 < 0) h6 += 6;

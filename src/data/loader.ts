@@ -94,6 +94,7 @@ export class BatchLoader {
   private readonly keepValid: boolean;
   private readonly sizes = new Map<string, { width: number; height: number }>();
   private orderCache: { epoch: number; order: number[] } | null = null;
+  private scratchValid: Uint8Array | null = null;
 
   constructor(readonly split: DatasetSplit, options: BatchLoaderOptions = {}) {
     const { batchSize = 8, seed = 0, shuffle = true, dropLast = true, prefetch = 2, keepValid = false } = options;
@@ -179,7 +180,7 @@ export class BatchLoader {
         this.sample(epoch, i, {
           image: out.images.subarray(b * px * 3, (b + 1) * px * 3),
           raw: out.raw ? out.raw.subarray(b * px * 3, (b + 1) * px * 3) : null,
-          valid: out.valid ? out.valid.subarray(b * px, (b + 1) * px) : new Uint8Array(px),
+          valid: out.valid ? out.valid.subarray(b * px, (b + 1) * px) : this.validScratch(px),
         }),
       ),
     );
@@ -189,6 +190,12 @@ export class BatchLoader {
       for (const c of s.labels) out.labels[b * K + c - 1] = 1;
     });
     return out;
+  }
+
+  /** A mask buffer for images whose mask is not kept: written synchronously and never read, so shared. */
+  private validScratch(px: number): Uint8Array {
+    if (this.scratchValid?.length !== px) this.scratchValid = new Uint8Array(px);
+    return this.scratchValid;
   }
 
   private async sample(epoch: number, i: number, target: AugmentTarget): Promise<AugmentedImage> {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { augmentImage, augmentPixels, drawAugmentParams, resolveAugmentOptions, type AugmentParams } from '../../src/data/augment.js';
+import { readRgbImage } from '../../src/data/image-io.js';
 import { Rng } from '../../src/engine/random.js';
 
 const VOC = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
@@ -148,5 +149,35 @@ describe('augmentImage', () => {
     const bad = join(tmp, 'bad.jpg');
     writeFileSync(bad, Buffer.from('not a jpeg at all'));
     await expect(augmentImage(bad, new Rng(1), o)).rejects.toMatchObject({ code: 'E_IMAGE', message: expect.stringMatching(/bad.jpg: corrupt or unreadable image/) });
+  });
+});
+
+describe('augmentation windows', () => {
+  const same = (a: Float32Array | Uint8Array | null, b: Float32Array | Uint8Array | null) => a !== null && b !== null && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+  // No shrink below half size here (sharp resizes those while decoding).
+  it('decoding only the source window the crop reads gives the same bytes as the whole image', async () => {
+    const path = VOC + 'JPEGImages/2007_000032.jpg';
+    const full = await readRgbImage(path);
+    for (const [i, o] of [resolveAugmentOptions({ keepRaw: true }), resolveAugmentOptions({ resizeLong: [300, 900], crop: 200 }), resolveAugmentOptions({ resizeLong: null, crop: 160 })].entries()) {
+      for (let s = 0; s < 6; s++) {
+        const a = await augmentImage(path, new Rng(10 * i + s), o);
+        const b = augmentPixels(full, drawAugmentParams(new Rng(10 * i + s), full.width, full.height, o), o);
+        expect(a.params).toEqual(b.params);
+        expect(same(a.image, b.image) && same(a.valid, b.valid)).toBe(true);
+        if (o.keepRaw) expect(same(a.raw, b.raw)).toBe(true);
+      }
+    }
+  });
+
+  it('writes zeros to the whole padding of a reused target', () => {
+    const img = { data: Uint8Array.from({ length: 30 * 20 * 3 }, (_, i) => (i * 37) % 256), width: 30, height: 20 };
+    const o = resolveAugmentOptions({ resizeLong: [20, 40], crop: 48, keepRaw: true });
+    for (let s = 0; s < 8; s++) {
+      const p = drawAugmentParams(new Rng(s), 30, 20, o);
+      const t = { image: new Float32Array(48 * 48 * 3).fill(7), raw: new Float32Array(48 * 48 * 3).fill(7), valid: new Uint8Array(48 * 48).fill(7) };
+      const a = augmentPixels(img, p, o, t), b = augmentPixels(img, p, o);
+      expect(same(a.image, b.image) && same(a.raw, b.raw) && same(a.valid, b.valid)).toBe(true);
+    }
   });
 });
