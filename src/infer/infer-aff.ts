@@ -11,8 +11,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { HfplError } from '../errors.js';
+import { writeLabelMapsResumable, type LabelMapRunResult } from './label-map-run.js';
 import { readRgbImage } from '../data/image-io.js';
-import { writeLabelPng, type LabelMap } from '../data/label-png.js';
+import type { LabelMap } from '../data/label-png.js';
 import type { RgbImage } from '../data/types.js';
 import { readVocSplit } from '../data/voc.js';
 import { readCamFile, type CamFile } from '../eval/cam-files.js';
@@ -100,13 +101,7 @@ export interface InferAffOptions {
 }
 
 /** Result of `runInferAff`. */
-export interface InferAffResult {
-  out: string;
-  numImages: number;
-  /** Images processed in this call (the others had their PNG already). */
-  inferred: number;
-  seconds: number;
-}
+export type InferAffResult = LabelMapRunResult;
 
 /**
  * Random-walk label maps for a split (resumable: existing PNGs are kept). Every listed id
@@ -121,22 +116,10 @@ export async function runInferAff(opts: InferAffOptions, reporter: ProgressRepor
   }
   const { model, meta } = loadAffinityNet(opts.run);
   try {
-    reporter.start(`infer-aff ${opts.split}`, samples.length, 'img');
-    const t0 = performance.now();
-    let inferred = 0;
-    for (let i = 0; i < samples.length; i++) {
-      const s = samples[i];
-      const outPath = join(opts.out, `${s.id}.png`);
-      if (!existsSync(outPath)) {
-        const [image, cam] = await Promise.all([readRgbImage(s.imagePath), readCamFile(opts.cams, s.id)]);
-        await writeLabelPng(outPath, randomWalkLabels(model, image, cam, { ...opts.walk, radius: meta.radius, mean: meta.mean, std: meta.std }));
-        inferred++;
-      }
-      reporter.step({ done: i + 1, total: samples.length });
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    reporter.end({ 'img/s': Number((inferred / Math.max(seconds, 1e-9)).toFixed(2)) });
-    return { out: opts.out, numImages: samples.length, inferred, seconds };
+    return await writeLabelMapsResumable(samples, opts.out, `infer-aff ${opts.split}`, reporter, async (s) => {
+      const [image, cam] = await Promise.all([readRgbImage(s.imagePath), readCamFile(opts.cams, s.id)]);
+      return randomWalkLabels(model, image, cam, { ...opts.walk, radius: meta.radius, mean: meta.mean, std: meta.std });
+    });
   } finally {
     model.dispose();
   }

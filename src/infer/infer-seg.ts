@@ -5,12 +5,11 @@
  * of the dense CRF (bilateral sxy 32, `segmentationCrfOptions`) refines the probabilities;
  * the argmax is the label map `<out>/<id>.png`.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { HfplError } from '../errors.js';
+import { writeLabelMapsResumable, type LabelMapRunResult } from './label-map-run.js';
 import { readRgbImage } from '../data/image-io.js';
-import { writeLabelPng, type LabelMap } from '../data/label-png.js';
+import type { LabelMap } from '../data/label-png.js';
 import type { RgbImage } from '../data/types.js';
 import { readVocSplit } from '../data/voc.js';
 import { loadDeepLab, type DeepLab } from '../models/deeplab.js';
@@ -84,28 +83,14 @@ export interface InferSegOptions extends Omit<SegmentOptions, 'mean' | 'std'> {
 }
 
 /** Segments a split (resumable: existing PNGs are kept). */
-export async function runInferSeg(opts: InferSegOptions, reporter: ProgressReporter = silentReporter): Promise<{ out: string; numImages: number; inferred: number; seconds: number }> {
+export async function runInferSeg(opts: InferSegOptions, reporter: ProgressReporter = silentReporter): Promise<LabelMapRunResult> {
   const { model, meta } = loadDeepLab(opts.run);
   try {
     const split = readVocSplit(opts.data, opts.split, { classNames: meta.classNames });
     if (split.classNames.length !== model.numClasses) throw new HfplError('E_DATA', `${opts.data}: ${split.classNames.length} classes, the model has ${model.numClasses}`);
     const samples = opts.limit ? split.samples.slice(0, opts.limit) : split.samples;
-    reporter.start(`infer-seg ${opts.split}`, samples.length, 'img');
-    const t0 = performance.now();
-    let inferred = 0;
-    for (let i = 0; i < samples.length; i++) {
-      const s = samples[i];
-      const outPath = join(opts.out, `${s.id}.png`);
-      if (!existsSync(outPath)) {
-        const image = await readRgbImage(s.imagePath);
-        await writeLabelPng(outPath, segmentImage(model, image, { ...opts, mean: meta.mean, std: meta.std }));
-        inferred++;
-      }
-      reporter.step({ done: i + 1, total: samples.length });
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    reporter.end({ 'img/s': Number((inferred / Math.max(seconds, 1e-9)).toFixed(2)) });
-    return { out: opts.out, numImages: samples.length, inferred, seconds };
+    return await writeLabelMapsResumable(samples, opts.out, `infer-seg ${opts.split}`, reporter, async (s) =>
+      segmentImage(model, await readRgbImage(s.imagePath), { ...opts, mean: meta.mean, std: meta.std }));
   } finally {
     model.dispose();
   }
