@@ -103,3 +103,8 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
 export function engineInfo(): EngineInfo | null {
   return current;
 }
+
+/** One phrase for logs: e.g. "wasm + native kernels", "wasm", "cpu". */
+export function describeEngine(info: EngineInfo): string {
+  return `${info.backend}${info.native ? ' + native kernels' : ''}`;
+}

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
-import { initEngine } from '../../engine/init.js';
+import { describeEngine, initEngine } from '../../engine/init.js';
 import { DEMO_PLANS, DEMO_VARIANTS, runDemo, type DemoPlan, type DemoVariant } from '../../train/demo-run.js';
 import { createReporter } from '../../util/progress.js';
 import { formatDemoTable, writeDemoPanels, writeDemoReport } from '../../viz/demo-report.js';
@@ -76,11 +76,11 @@ export function registerDemo(program: Command): void {
       const plan = demoPlanFromFlags(f);
       if (f.force) rmSync(f.out, { recursive: true, force: true });
       const engine = await initEngine({ threads: numberFlag('--threads', f.threads, true) ?? 1 });
-      console.log(`hfpl demo (${f.quick ? 'quick' : f.full ? 'full' : 'default'}): backend ${engine.backend}${engine.native ? ' + native kernels' : ''}; output ${f.out}`);
+      console.log(`hfpl demo (${f.quick ? 'quick' : f.full ? 'full' : 'default'}): backend ${describeEngine(engine)}; output ${f.out}`);
       const result = await runDemo(f.out, plan, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
       const ids = readIdList(join(result.data, 'ImageSets', 'Segmentation', 'val.txt')).slice(0, 4);
       const panels = await writeDemoPanels(result, ids);
-      const notes = [`Backend: ${engine.backend}${engine.native ? ' with native kernels' : ''}.`];
+      const notes = [`Backend: ${describeEngine(engine)}.`];
       const weak = result.rows.filter((r) => r.mAP < 0.6);
       if (weak.length > 0) {
         notes.push(`Caution: ${weak.length} of ${result.rows.length} CAM networks classify poorly on val (mAP < 60%: ` +

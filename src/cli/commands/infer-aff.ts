@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
-import { initEngine } from '../../engine/init.js';
+import { describeEngine, initEngine } from '../../engine/init.js';
 import { runInferAff } from '../../infer/infer-aff.js';
 import { createReporter } from '../../util/progress.js';
 import { numberFlag } from './train-cam.js';
@@ -44,6 +44,6 @@ export function registerInferAff(program: Command): void {
         { run: f.run, data: f.data, split: f.split, cams: f.cams, out: f.out, walk: Object.fromEntries(Object.entries(walk).filter(([, v]) => v !== undefined)), limit: numberFlag('--limit', f.limit, true) },
         createReporter(f.quiet ? 'silent' : 'bar'),
       );
-      console.log(`infer-aff (${engine.backend}): ${r.numImages} images (${r.inferred} inferred) in ${r.seconds.toFixed(1)} s; label maps in ${f.out}`);
+      console.log(`infer-aff (${describeEngine(engine)}): ${r.numImages} images (${r.inferred} inferred) in ${r.seconds.toFixed(1)} s; label maps in ${f.out}`);
     });
 }

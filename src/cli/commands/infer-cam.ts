@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
-import { initEngine } from '../../engine/init.js';
+import { describeEngine, initEngine } from '../../engine/init.js';
 import { runInferCam } from '../../infer/cam-run.js';
 import type { BackgroundScore } from '../../infer/pseudo-labels.js';
 import { createReporter } from '../../util/progress.js';
@@ -62,7 +62,7 @@ export function registerInferCam(program: Command): void {
         createReporter(f.quiet ? 'silent' : 'bar'),
       );
       const c = r.classification;
-      console.log(`infer-cam (${engine.backend}): ${r.numImages} images (${r.inferred} inferred) in ${r.seconds.toFixed(1)} s, ${r.imagesPerSec.toFixed(2)} images/s; ` +
+      console.log(`infer-cam (${describeEngine(engine)}): ${r.numImages} images (${r.inferred} inferred) in ${r.seconds.toFixed(1)} s, ${r.imagesPerSec.toFixed(2)} images/s; ` +
         `classification mAP ${(100 * c.mAP).toFixed(1)}%, exact match ${(100 * c.exactMatch).toFixed(1)}%; CAMs in ${f.out}/cams, pseudo-labels in ${f.out}/pseudo`);
     });
 }

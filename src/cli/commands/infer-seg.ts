@@ -3,7 +3,7 @@
  * optionally refined by a 1-iteration dense CRF (METHOD 3.6).
  */
 import type { Command } from 'commander';
-import { initEngine } from '../../engine/init.js';
+import { describeEngine, initEngine } from '../../engine/init.js';
 import { runInferSeg } from '../../infer/infer-seg.js';
 import { createReporter } from '../../util/progress.js';
 import { parseScales } from './infer-cam.js';
@@ -38,6 +38,6 @@ export function registerInferSeg(program: Command): void {
       const scales = parseScales(f.scales);
       const engine = await initEngine();
       const r = await runInferSeg({ run: f.run, data: f.data, split: f.split, out: f.out, scales, flip: f.flip, crf: !!f.crf, limit: numberFlag('--limit', f.limit, true) }, createReporter(f.quiet ? 'silent' : 'bar'));
-      console.log(`infer-seg (${engine.backend}): ${r.numImages} images (${r.inferred} inferred) in ${r.seconds.toFixed(1)} s; label maps in ${f.out}`);
+      console.log(`infer-seg (${describeEngine(engine)}): ${r.numImages} images (${r.inferred} inferred) in ${r.seconds.toFixed(1)} s; label maps in ${f.out}`);
     });
 }

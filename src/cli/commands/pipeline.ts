@@ -3,7 +3,7 @@
  * train-seg, infer-seg), skipping completed ones; prints each stage's mIoU and contour F.
  */
 import type { Command } from 'commander';
-import { initEngine } from '../../engine/init.js';
+import { describeEngine, initEngine } from '../../engine/init.js';
 import { runPipeline } from '../../pipeline/run-pipeline.js';
 import { createReporter } from '../../util/progress.js';
 import { parseScales } from './infer-cam.js';
@@ -77,7 +77,7 @@ export function registerPipeline(program: Command): void {
     .action(async (f: PipelineFlags) => {
       const opts = pipelineOptionsFromFlags(f);
       const engine = await initEngine();
-      console.log(`pipeline: backend ${engine.backend}; out ${f.out}`);
+      console.log(`pipeline: backend ${describeEngine(engine)}; out ${f.out}`);
       const r = await runPipeline(opts as never, { reporter: createReporter(f.quiet ? 'silent' : 'bar'), log: (l) => console.log(l) });
       console.log('stage       split   mIoU    contour F');
       for (const s of r.stages) {

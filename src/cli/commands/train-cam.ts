@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
-import { initEngine } from '../../engine/init.js';
+import { describeEngine, initEngine } from '../../engine/init.js';
 import { resolveTrainCamConfig } from '../../train/config.js';
 import { runTrainCam } from '../../train/train-cam.js';
 import { createReporter } from '../../util/progress.js';
@@ -93,7 +93,7 @@ export function registerTrainCam(program: Command): void {
     .action(async (f: TrainCamFlags) => {
       const config = resolveTrainCamConfig({ preset: f.preset, file: f.config, overrides: trainCamOverrides(f) });
       const engine = await initEngine({ threads: numberFlag('--threads', f.threads, true) ?? 1 });
-      console.log(`train-cam: backend ${engine.backend}${engine.native ? ' (native kernels)' : ''}; run ${f.out}`);
+      console.log(`train-cam: backend ${describeEngine(engine)}; run ${f.out}`);
       const r = await runTrainCam(
         { data: f.data, out: f.out, config, resume: f.resume, force: f.force, log: (l) => console.log(l) },
         createReporter(f.quiet ? 'silent' : 'bar'),
