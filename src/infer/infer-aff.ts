@@ -20,7 +20,7 @@ import { readCamFile, type CamFile } from '../eval/cam-files.js';
 import type { AffinityNet } from '../models/affinity-net.js';
 import { loadAffinityNet } from '../models/affinity-net.js';
 import { silentReporter, type ProgressReporter } from '../util/progress.js';
-import { affinityTransition, randomWalk, withBackground, type RandomWalkOptions } from './random-walk.js';
+import { affinityTransition, randomWalk, withBackground, type AffinityTransition, type RandomWalkOptions } from './random-walk.js';
 
 /** Normalised image tensor 1 x H' x W' x 3, zero-padded at the bottom/right to multiples of `multiple`. */
 export function imageTensor(image: RgbImage, mean: readonly number[], std: readonly number[], multiple = 8, scale = 1): tf.Tensor4D {
@@ -50,15 +50,27 @@ export function randomWalkLabels(model: AffinityNet, image: RgbImage, cam: CamFi
   const { width: W, height: H } = image;
   if (cam.width !== W || cam.height !== H) throw new HfplError('E_DATA', `CAMs of ${cam.id} are ${cam.width}x${cam.height}, the image is ${W}x${H}`);
   const { mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225], ...walk } = opts;
-  const P = cam.labels.length;
-  if (P === 0) return { data: new Uint8Array(W * H), width: W, height: H };
-  const n = W * H, bgPower = walk.bgPower ?? 6;
+  if (cam.labels.length === 0) return { data: new Uint8Array(W * H), width: W, height: H };
   const feats = tf.tidy(() => model.forward(imageTensor(image, mean, std), { training: false }));
   const [, h, w, dim] = feats.shape;
   const features = feats.dataSync() as Float32Array;
   feats.dispose();
+  return walkCamLabels(affinityTransition(features, h, w, dim, walk), cam, walk);
+}
+
+/**
+ * Steps 2-4 of the module comment for a transition `t` on the stride-8 grid of `cam`'s image
+ * (grid ceil(H/8) x ceil(W/8)): background, 8 x 8 pooling, the walk, x8 upsampling, argmax.
+ */
+export function walkCamLabels(t: AffinityTransition, cam: CamFile, walk: Pick<RandomWalkOptions, 'bgPower' | 'logSteps'> = {}): LabelMap {
+  const { width: W, height: H } = cam;
+  const { height: h, width: w } = t;
+  if (h !== Math.ceil(H / 8) || w !== Math.ceil(W / 8)) throw new HfplError('E_ARG', `walkCamLabels: a ${h} x ${w} grid does not fit a ${W}x${H} image at stride 8`);
+  const P = cam.labels.length;
+  const n = W * H;
+  if (P === 0) return { data: new Uint8Array(n), width: W, height: H };
   // Background at full resolution, then 8 x 8 average pooling of the zero-padded maps.
-  const full = withBackground(cam.cams, n, bgPower);
+  const full = withBackground(cam.cams, n, walk.bgPower ?? 6);
   const pooled = new Float32Array((P + 1) * h * w);
   for (let c = 0; c <= P; c++) {
     const src = c * n, dst = c * h * w;
@@ -68,7 +80,6 @@ export function randomWalkLabels(model: AffinityNet, image: RgbImage, cam: CamFi
     }
   }
   for (let i = 0; i < pooled.length; i++) pooled[i] /= 64;
-  const t = affinityTransition(features, h, w, dim, walk);
   const rw = randomWalk(t, pooled, walk);
   const labelValues = [0, ...cam.labels];
   const up = tf.tidy(() => {

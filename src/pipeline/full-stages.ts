@@ -6,9 +6,11 @@
  * (stage, variant): CAM, +CRF, random walk (pseudo-label quality on those training images)
  * and final segmentation (on the evaluation split). Resumable like the pipeline.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HfplError } from '../errors.js';
 import { readVocSplit } from '../data/voc.js';
+import { AFFINITY_DIAGNOSTICS_FILE, type AffinityDiagnostics } from '../infer/affinity-diagnostics.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { runPipeline, type PipelineHooks } from './run-pipeline.js';
 import type { PipelineStage } from './stage-io.js';
@@ -64,6 +66,8 @@ export interface FullStageRow {
 /** What `runFullStages` returns (also `<out>/full-stages.json`). */
 export interface FullStagesResult {
   rows: FullStageRow[];
+  /** Per variant, the random-walk diagnostics (`<variant>/infer-aff/diagnostics.json`; null when absent). */
+  diagnostics: Record<string, AffinityDiagnostics | null>;
   seconds: number;
 }
 
@@ -86,6 +90,7 @@ export async function runFullStages(opts: FullStagesOptions, hooks: PipelineHook
   await writeFileAtomic(listFile, ids.join('\n') + '\n');
   const evalSplit = opts.evalSplit ?? 'val';
   const rows: FullStageRow[] = [];
+  const diagnostics: Record<string, AffinityDiagnostics | null> = {};
   for (const v of opts.variants) {
     hooks.log?.(`stages for ${v.name} (CAM run ${v.camRun})`);
     const r = await runPipeline({
@@ -99,14 +104,19 @@ export async function runFullStages(opts: FullStagesOptions, hooks: PipelineHook
       if (!m) throw new HfplError('E_RUN', `${join(opts.out, v.name, stage)}: no evaluation (delete the folder to redo the stage)`);
       rows.push({ stage: row, variant: v.name, split: stage === 'infer-seg' ? evalSplit : `train (first ${ids.length})`, miou: m.miou, contourF: m.contourF, numImages: m.numImages });
     }
+    const diag = join(opts.out, v.name, 'infer-aff', AFFINITY_DIAGNOSTICS_FILE);
+    diagnostics[v.name] = existsSync(diag) ? (JSON.parse(readFileSync(diag, 'utf8')) as AffinityDiagnostics) : null;
   }
-  const result: FullStagesResult = { rows, seconds: (performance.now() - t0) / 1000 };
+  const result: FullStagesResult = { rows, diagnostics, seconds: (performance.now() - t0) / 1000 };
   await writeFileAtomic(join(opts.out, 'full-stages.json'), JSON.stringify(result, null, 2) + '\n');
   return result;
 }
 
-/** A plain-text table of the rows: one line per stage, mIoU and contour F per variant. */
-export function formatFullStagesTable(rows: FullStageRow[]): string {
+/**
+ * A plain-text table of the rows: one line per stage, mIoU and contour F per variant; with
+ * `diagnostics`, one more line: the walk on GT affinities (what a perfect AffinityNet gives).
+ */
+export function formatFullStagesTable(rows: FullStageRow[], diagnostics: Record<string, AffinityDiagnostics | null> = {}): string {
   const variants = [...new Set(rows.map((r) => r.variant))];
   const head = ['stage'.padEnd(20), 'split'.padEnd(18), ...variants.map((v) => `${v} mIoU / F`.padStart(20))].join(' ');
   const lines = FULL_STAGE_ROWS.map(({ row }) => {
@@ -117,5 +127,13 @@ export function formatFullStagesTable(rows: FullStageRow[]): string {
     const split = rows.find((x) => x.stage === row)?.split ?? '';
     return [row.padEnd(20), split.padEnd(18), ...cells].join(' ');
   });
+  if (variants.some((v) => diagnostics[v])) {
+    const cells = variants.map((v) => {
+      const d = diagnostics[v];
+      return (d ? `${(100 * d.oracleWalk.miou).toFixed(1)} / ${(100 * d.oracleWalk.contourF).toFixed(1)}` : '-').padStart(20);
+    });
+    const split = rows.find((x) => x.stage === 'random walk')?.split ?? '';
+    lines.push(['walk, GT affinities'.padEnd(20), split.padEnd(18), ...cells].join(' '));
+  }
   return [head, ...lines].join('\n');
 }

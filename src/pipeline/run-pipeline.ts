@@ -13,6 +13,7 @@ import { readVocSplit, vocListPath } from '../data/voc.js';
 import { runCrf } from '../infer/crf/run-crf.js';
 import { runInferCam } from '../infer/cam-run.js';
 import { runInferAff } from '../infer/infer-aff.js';
+import { AFFINITY_DIAGNOSTICS_FILE, formatAffinityDiagnostics, runAffinityDiagnostics } from '../infer/affinity-diagnostics.js';
 import { runInferSeg } from '../infer/infer-seg.js';
 import { readWeights } from '../models/weights-io.js';
 import { resolveTrainCamConfig } from '../train/config.js';
@@ -21,7 +22,7 @@ import { runTrainCam } from '../train/train-cam.js';
 import { runTrainSeg, resolveTrainSegConfig } from '../train/train-seg.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { silentReporter, type ProgressReporter } from '../util/progress.js';
-import { PIPELINE_STAGES, evaluateStage, isStageDone, markStageDone, readStageMetrics, stageDir, type PipelineStage, type StageMetrics } from './stage-io.js';
+import { PIPELINE_STAGES, evaluateStage, gtDir, isStageDone, markStageDone, readStageMetrics, stageDir, type PipelineStage, type StageMetrics } from './stage-io.js';
 
 const scales = z.array(z.number().positive().max(8)).min(1);
 const steps = z.number().int().positive().optional();
@@ -208,8 +209,16 @@ export async function runPipeline(input: PipelineOptionsInput, hooks: PipelineHo
       return undefined;
     },
     'infer-aff': async () => {
-      await runInferAff({ run: dir('train-aff'), data: o.data, split: o.trainSplit, cams: join(dir('infer-cam'), 'cams'), out: dir('infer-aff') }, reporter);
-      return evaluateStage({ predDir: dir('infer-aff'), data: o.data, split: o.trainSplit, classNames, dir: dir('infer-aff') });
+      const cams = join(dir('infer-cam'), 'cams');
+      await runInferAff({ run: dir('train-aff'), data: o.data, split: o.trainSplit, cams, out: dir('infer-aff') }, reporter);
+      const metrics = await evaluateStage({ predDir: dir('infer-aff'), data: o.data, split: o.trainSplit, classNames, dir: dir('infer-aff') });
+      // Why the walk helps or not: AffinityNet against GT pairs, the walk on GT affinities, target coverage.
+      const diag = await runAffinityDiagnostics({
+        run: dir('train-aff'), data: o.data, split: o.trainSplit, cams, gt: gtDir(o.data), crf: dir('crf'), numClasses: classNames.length,
+        out: join(dir('infer-aff'), AFFINITY_DIAGNOSTICS_FILE),
+      }, reporter);
+      log(`pipeline: infer-aff diagnostics: ${formatAffinityDiagnostics(diag)}`);
+      return metrics;
     },
     'train-seg': async () => {
       const config = resolveTrainSegConfig({

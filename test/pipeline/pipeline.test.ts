@@ -8,6 +8,7 @@ import { runPipeline, resolvePipelineOptions } from '../../src/pipeline/run-pipe
 import { formatFullStagesTable, runFullStages } from '../../src/pipeline/full-stages.js';
 import { runCli } from '../../src/cli/program.js';
 import { PIPELINE_STAGES } from '../../src/pipeline/stage-io.js';
+import type { AffinityDiagnostics } from '../../src/infer/affinity-diagnostics.js';
 
 const VOC = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
 const IDS = ['2007_000032', '2007_000063', '2007_000243'];
@@ -60,6 +61,20 @@ describe('runPipeline on voc-sample (tiny models, 2 steps per network)', () => {
     // Random-walk labels only use background and the image's own classes (CAMs are label-masked).
     const aff = readLabelPng(join(out, 'infer-aff', '2007_000032.png'));
     expect(new Set(aff.data).size).toBeLessThanOrEqual(3); // 2007_000032: aeroplane, person + background
+    // Random-walk diagnostics beside the stage's evaluation: affinities in (0, 1], fractions summing to 1.
+    const diag = JSON.parse(readFileSync(join(out, 'infer-aff', 'diagnostics.json'), 'utf8')) as AffinityDiagnostics;
+    expect([diag.numImages, diag.beta, diag.radius]).toEqual([3, 8, 5]);
+    expect(diag.pairs.background + diag.pairs.object + diag.pairs.boundary + diag.pairs.between).toBeGreaterThan(0);
+    for (const k of ['background', 'object', 'boundary', 'between'] as const) {
+      if (diag.pairs[k] > 0) expect(diag.meanAffinity[k], k).toBeGreaterThan(0);
+      if (diag.pairs[k] > 0) expect(diag.meanAffinity[k], k).toBeLessThanOrEqual(1);
+    }
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+    expect(sum(diag.targets!.object)).toBeCloseTo(1, 12);
+    expect(sum(diag.targets!.background)).toBeCloseTo(1, 12);
+    expect(diag.oracleWalk.miou).toBeGreaterThanOrEqual(0);
+    expect(diag.oracleWalk.miou).toBeLessThanOrEqual(1);
+    expect(lines.some((l) => l.startsWith('pipeline: infer-aff diagnostics: AffinityNet W = a^8 on GT pairs: inside objects'))).toBe(true);
 
     const mtime = statSync(join(out, 'infer-seg', 'DONE')).mtimeMs;
     const again = await runPipeline(OPTS);
@@ -91,6 +106,13 @@ describe('runPipeline on voc-sample (tiny models, 2 steps per network)', () => {
     const table = formatFullStagesTable(r.rows).split('\n');
     expect(table[0]).toMatch(/^stage\s+split\s+v1 mIoU \/ F$/);
     expect(table[1]).toContain(`${(100 * r.rows[0].miou).toFixed(1)} / ${(100 * r.rows[0].contourF).toFixed(1)}`);
+    // The walk on GT affinities is a fifth line, from <variant>/infer-aff/diagnostics.json.
+    const d = r.diagnostics.v1!;
+    expect(d.numImages).toBe(2);
+    const withDiag = formatFullStagesTable(r.rows, r.diagnostics).split('\n');
+    expect(withDiag).toHaveLength(6);
+    expect(withDiag[5]).toMatch(/^walk, GT affinities\s+train \(first 2\)\s+[\d.]+ \/ [\d.]+$/);
+    expect(withDiag[5]).toContain(`${(100 * d.oracleWalk.miou).toFixed(1)} / ${(100 * d.oracleWalk.contourF).toFixed(1)}`);
   });
 
   it('a pipeline folder is only resumed with the same options', async () => {
