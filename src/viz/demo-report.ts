@@ -9,6 +9,7 @@ import { readCamFile } from '../eval/cam-files.js';
 import { pseudoLabelFromCams } from '../infer/pseudo-labels.js';
 import { DEMO_VARIANT_LABELS, type DemoResult, type DemoRow, type DemoVariant } from '../train/demo-run.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import type { RgbImage } from '../data/types.js';
 import { colorizeLabels, heatmapOverlay, maxOverMaps } from './colormap.js';
 import { composeGrid, writeRgbPng } from './panels.js';
 
@@ -69,9 +70,10 @@ export function formatDemoRows(rows: DemoRow[]): string {
 /**
  * Writes one panel per id to `<out>/panels/<id>.png`: a row per variant (of the first seed)
  * of image | GT | CAM heat map (max over the present classes) | pseudo-label at the variant's
- * best threshold. Returns the relative paths.
+ * best threshold, then the tiles of `extraTiles` (e.g. the final segmentation). Returns the
+ * relative paths.
  */
-export async function writeDemoPanels(result: DemoResult, ids: string[]): Promise<string[]> {
+export async function writeDemoPanels(result: DemoResult, ids: string[], extraTiles?: (row: DemoRow, id: string) => RgbImage[]): Promise<string[]> {
   const seed = result.rows[0]?.seed;
   const rows = result.rows.filter((r) => r.seed === seed);
   const paths: string[] = [];
@@ -84,7 +86,7 @@ export async function writeDemoPanels(result: DemoResult, ids: string[]): Promis
       const n = cam.height * cam.width;
       const heat = heatmapOverlay(image, maxOverMaps(cam.cams, cam.labels.length, n));
       const pseudo = colorizeLabels(pseudoLabelFromCams(cam.cams, cam.labels, cam.height, cam.width, { threshold: r.bestThreshold }));
-      grid.push([image, gt, heat, pseudo]);
+      grid.push([image, gt, heat, pseudo, ...(extraTiles?.(r, id) ?? [])]);
     }
     const rel = join('panels', `${id}.png`);
     await writeRgbPng(join(result.out, rel), composeGrid(grid));
@@ -94,7 +96,7 @@ export async function writeDemoPanels(result: DemoResult, ids: string[]): Promis
 }
 
 /** Writes `<out>/report.md` (and `<out>/results.json`); returns the report text. */
-export async function writeDemoReport(result: DemoResult, panels: string[], notes: string[] = []): Promise<string> {
+export async function writeDemoReport(result: DemoResult, panels: string[], notes: string[] = [], extraColumns: string[] = []): Promise<string> {
   const variants = [...new Set(result.rows.map((r) => DEMO_VARIANT_LABELS[r.variant]))];
   const p = result.plan;
   const avg = (f: (r: DemoRow) => number) => meanStd(result.rows.map(f)).mean;
@@ -118,7 +120,7 @@ export async function writeDemoReport(result: DemoResult, panels: string[], note
     '',
     '## Examples',
     '',
-    `Each panel: image | ground truth | CAM heat map | pseudo-label; rows: ${variants.join(', ')} (seed ${result.rows[0]?.seed}).`,
+    `Each panel: ${['image', 'ground truth', 'CAM heat map', 'pseudo-label', ...extraColumns].join(' | ')}; rows: ${variants.join(', ')} (seed ${result.rows[0]?.seed}).`,
     '',
     ...panels.map((rel) => `![${rel}](${rel})`),
     '',

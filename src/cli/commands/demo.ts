@@ -14,7 +14,10 @@ import { readIdList } from '../../eval/run-eval.js';
 import { join } from 'node:path';
 import { numberFlag } from './train-cam.js';
 import { formatFullStagesTable, runFullStages } from '../../pipeline/full-stages.js';
-import { DEMO_VARIANT_LABELS } from '../../train/demo-run.js';
+import { formatAffinityDiagnostics } from '../../infer/affinity-diagnostics.js';
+import { DEMO_VARIANT_LABELS, type DemoRow } from '../../train/demo-run.js';
+import type { RgbImage } from '../../data/types.js';
+import { finalSegTiles, writeStagePanels } from '../../viz/stage-panels.js';
 
 interface DemoFlags {
   quick?: boolean;
@@ -73,34 +76,46 @@ export function registerDemo(program: Command): void {
     .option('--quiet', 'no progress bars')
     .option('--threads <n>', 'intra-op threads of the native (libtorch) kernels, when built (default 1)')
     .action(async (f: DemoFlags) => {
+      const t0 = performance.now();
       const plan = demoPlanFromFlags(f);
       if (f.force) rmSync(f.out, { recursive: true, force: true });
       const engine = await initEngine({ threads: numberFlag('--threads', f.threads, true) ?? 1 });
       console.log(`hfpl demo (${f.quick ? 'quick' : f.full ? 'full' : 'default'}): backend ${describeEngine(engine)}; output ${f.out}`);
       const result = await runDemo(f.out, plan, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
-      const ids = readIdList(join(result.data, 'ImageSets', 'Segmentation', 'val.txt')).slice(0, 4);
-      const panels = await writeDemoPanels(result, ids);
       const notes = [`Backend: ${describeEngine(engine)}.`];
       const weak = result.rows.filter((r) => r.mAP < 0.6);
       if (weak.length > 0) {
         notes.push(`Caution: ${weak.length} of ${result.rows.length} CAM networks classify poorly on val (mAP < 60%: ` +
           `${weak.map((r) => `${r.variant} seed ${r.seed}`).join(', ')}); their pseudo-labels mostly reflect localisation by a weak classifier, so the comparison says little (BENCHMARK.md).`);
       }
+      const ids = readIdList(join(result.data, 'ImageSets', 'Segmentation', 'val.txt')).slice(0, 4);
+      let finalTile: ((row: DemoRow, id: string) => RgbImage[]) | undefined;
       if (f.full) {
         const seed = plan.seeds[0];
         const variants = result.rows.filter((r) => r.seed === seed).map((r) => ({ name: DEMO_VARIANT_LABELS[r.variant], camRun: r.run }));
         console.log(`5. refinement stages for ${variants.map((v) => v.name).join(', ')} (seed ${seed})`);
-        const full = await runFullStages({ data: result.data, out: join(f.out, 'full') , variants }, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
-        const table = formatFullStagesTable(full.rows);
-        notes.push(`## Refinement stages (seed ${seed}; mIoU / contour F in %, ${(full.seconds / 60).toFixed(1)} min)\n\n\`\`\`\n${table}\n\`\`\``);
+        const fullOut = join(f.out, 'full');
+        const full = await runFullStages({ data: result.data, out: fullOut, variants }, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
+        const table = formatFullStagesTable(full.rows, full.diagnostics);
+        const why = Object.entries(full.diagnostics).filter(([, d]) => d).map(([v, d]) => `- ${v}: ${formatAffinityDiagnostics(d!)}.`);
+        const dirs = variants.map((v) => ({ name: v.name, dir: join(fullOut, v.name) }));
+        const trainIds = readIdList(join(result.data, 'ImageSets', 'Segmentation', 'train.txt')).slice(0, 3);
+        const stagePanels = await writeStagePanels(f.out, result.data, dirs, trainIds);
+        finalTile = (row, id) => finalSegTiles(dirs.filter((d) => d.name === DEMO_VARIANT_LABELS[row.variant]), id);
+        notes.push(`## Refinement stages (seed ${seed}; mIoU / contour F in %, ${(full.seconds / 60).toFixed(1)} min)\n\n\`\`\`\n${table}\n\`\`\`` +
+          (why.length > 0 ? `\n\nRandom-walk diagnostics (GT pairs on the stride-8 grid, radius 5; W = 1 is full affinity):\n\n${why.join('\n')}` : '') +
+          `\n\nTraining images, a row per variant: image | ground truth | CAM | +CRF | random walk (each at the threshold its row reports).\n\n` +
+          stagePanels.map((rel) => `![${rel}](${rel})`).join('\n'));
         console.log('');
         console.log(table);
+        for (const w of why) console.log(w);
       }
-      await writeDemoReport(result, panels, notes);
+      const panels = await writeDemoPanels(result, ids, finalTile);
+      await writeDemoReport(result, panels, notes, finalTile ? ['final segmentation'] : []);
       for (const n of notes.slice(1).filter((x) => !x.startsWith('## '))) console.log(n);
       console.log('');
       console.log(formatDemoTable(result.rows));
       console.log('');
-      console.log(`demo finished in ${(result.seconds / 60).toFixed(1)} min; report ${join(f.out, 'report.md')}`);
+      console.log(`demo finished in ${((performance.now() - t0) / 60000).toFixed(1)} min (work reused from ${f.out} is not redone); report ${join(f.out, 'report.md')}`);
     });
 }
