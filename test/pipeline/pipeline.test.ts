@@ -9,6 +9,9 @@ import { formatFullStagesTable, runFullStages } from '../../src/pipeline/full-st
 import { runCli } from '../../src/cli/program.js';
 import { PIPELINE_STAGES } from '../../src/pipeline/stage-io.js';
 import type { AffinityDiagnostics } from '../../src/infer/affinity-diagnostics.js';
+import sharp from 'sharp';
+import { colorizeLabels } from '../../src/viz/colormap.js';
+import { writeStagePanels } from '../../src/viz/stage-panels.js';
 
 const VOC = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
 const IDS = ['2007_000032', '2007_000063', '2007_000243'];
@@ -113,6 +116,18 @@ describe('runPipeline on voc-sample (tiny models, 2 steps per network)', () => {
     expect(withDiag).toHaveLength(6);
     expect(withDiag[5]).toMatch(/^walk, GT affinities\s+train \(first 2\)\s+[\d.]+ \/ [\d.]+$/);
     expect(withDiag[5]).toContain(`${(100 * d.oracleWalk.miou).toFixed(1)} / ${(100 * d.oracleWalk.contourF).toFixed(1)}`);
+    // Stage panels: image | GT | CAM | +CRF | random walk, 4-pixel gaps; tiles are the colourised label maps.
+    const [rel] = await writeStagePanels(out, VOC, [{ name: 'v1', dir: join(out, 'v1') }], ['2007_000032']);
+    expect(rel).toBe(join('panels', 'stages-2007_000032.png'));
+    const png = await sharp(join(out, rel)).raw().toBuffer({ resolveWithObject: true });
+    expect([png.info.width, png.info.height]).toEqual([5 * 500 + 4 * 4, 281]);
+    const walk = colorizeLabels(readLabelPng(join(out, 'v1', 'infer-aff', '2007_000032.png')));
+    const gt = colorizeLabels(readLabelPng(join(VOC, 'SegmentationClass', '2007_000032.png')));
+    for (const [x, y] of [[10, 10], [250, 140], [499, 280]]) {
+      const at = (tile: number) => [...png.data.subarray(((y * png.info.width) + tile * 504 + x) * png.info.channels, ((y * png.info.width) + tile * 504 + x) * png.info.channels + 3)];
+      expect(at(1), `GT ${x},${y}`).toEqual([...gt.data.subarray(3 * (y * 500 + x), 3 * (y * 500 + x) + 3)]);
+      expect(at(4), `walk ${x},${y}`).toEqual([...walk.data.subarray(3 * (y * 500 + x), 3 * (y * 500 + x) + 3)]);
+    }
   });
 
   it('a pipeline folder is only resumed with the same options', async () => {
