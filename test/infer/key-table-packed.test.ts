@@ -26,6 +26,7 @@ describe('packed key table: findPacked / insertPacked', () => {
       else expect(a.size).toBe(before);
       expect(v).toBe(b.findOrInsert(key));
       expect(a.find(key)).toBe(v);
+      expect(a.packedKey(v)).toBe(p);
     }
     expect(a.size).toBe(b.size);
     expect(a.size).toBeGreaterThan(2048); // grew past the initial capacity

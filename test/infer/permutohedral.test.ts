@@ -150,6 +150,18 @@ describe('permutohedral lattice', () => {
     expect(Array.from(packed.keys.subarray(0, 5 * packed.size))).toEqual(Array.from(general.keys.subarray(0, 5 * general.size)));
   });
 
+  it('builds into given offset and weight arrays, identically', () => {
+    const { f, d } = cases[2];
+    const buf = new ArrayBuffer(8 * n * (d + 1) + 8);
+    const out = { offsets: new Int32Array(buf, 8, n * (d + 1)), weights: new Float32Array(buf, 8 + 4 * n * (d + 1), n * (d + 1)) };
+    const a = PermutohedralLattice.build(f, n, d), b = PermutohedralLattice.build(f, n, d, out);
+    expect(b.offsets).toBe(out.offsets);
+    expect(Array.from(b.offsets)).toEqual(Array.from(a.offsets));
+    expect(Array.from(b.weights)).toEqual(Array.from(a.weights));
+    expect(Array.from(b.prev)).toEqual(Array.from(a.prev));
+    expect(Array.from(b.next)).toEqual(Array.from(a.next));
+  });
+
   it('rejects features of the wrong length', () => {
     expect(() => PermutohedralLattice.build(new Float32Array(5), 3, 2)).toThrow('permutohedral: features hold 5 values, expected n*d = 6');
   });

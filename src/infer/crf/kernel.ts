@@ -1,37 +1,38 @@
 /**
  * One pairwise kernel of the dense CRF, prepared for mean-field iterations: its permutohedral
- * lattice and two per-pixel weight arrays into which densecrf's symmetric normalisation
- * (norm_i = 1 / sqrt((K 1)_i + 1e-20)), the lattice's slice constant and the Potts weight are
- * folded:
- *   splat weight  s_ir = b_ir * norm_i
- *   slice weight  c_ir = b_ir * norm_i * alpha * compat,  alpha = 1 / (1 + 2^-d)
- * so that compat * norm * K(norm * Q) = slice_c(blur(splat_s(Q))).
+ * lattice, whose barycentric weights b_ir are scaled in place by densecrf's symmetric
+ * normalisation norm_i = 1 / sqrt((K 1)_i + 1e-20), and the slice constant:
+ *   splat weight  b_ir * norm_i                      (lattice.weights after the build)
+ *   slice weight  b_ir * norm_i * sliceScale,  sliceScale = alpha * compat, alpha = 1 / (1 + 2^-d)
+ * so that compat * norm * K(norm * Q) = slice(blur(splat(Q))). The lattice is then only fit
+ * for `blur` (its `filter` would apply the scaled weights).
  */
 import { PermutohedralLattice } from './permutohedral.js';
 
 export interface CrfKernel {
   lattice: PermutohedralLattice;
-  /** n x (d+1) splat weights. */
-  splatW: Float32Array;
-  /** n x (d+1) slice weights (compatibility included). */
-  sliceW: Float32Array;
+  /** alpha * compat: slice weights are the splat weights times this. */
+  sliceScale: number;
 }
 
-/** Builds a kernel from point features (n x d, already divided by the standard deviations). */
-export function buildCrfKernel(features: Float32Array, n: number, d: number, compat: number): CrfKernel {
-  const lattice = PermutohedralLattice.build(features, n, d);
-  const filteredOnes = lattice.filter(new Float32Array(n).fill(1), 1);
+/**
+ * Builds a kernel from point features (n x d, already divided by the standard deviations);
+ * `out` as in `PermutohedralLattice.build`.
+ */
+export function buildCrfKernel(features: Float32Array, n: number, d: number, compat: number, out?: { offsets: Int32Array; weights: Float32Array }): CrfKernel {
+  const lattice = PermutohedralLattice.build(features, n, d, out);
+  const { offsets, weights: w } = lattice;
   const d1 = d + 1;
   const alpha = 1 / (1 + Math.pow(2, -d));
-  const splatW = new Float32Array(n * d1);
-  const sliceW = new Float32Array(n * d1);
+  // (K 1)_i = lattice.filter(ones), without the n-sized arrays.
+  const ones = lattice.createValues(1);
+  for (let r = 0; r < n * d1; r++) ones[offsets[r]] += w[r];
+  const blurred = lattice.blur(ones, 1, lattice.createValues(1));
   for (let i = 0; i < n; i++) {
-    const norm = 1 / Math.sqrt(filteredOnes[i] + 1e-20);
-    for (let r = 0; r < d1; r++) {
-      const w = lattice.weights[i * d1 + r];
-      splatW[i * d1 + r] = w * norm;
-      sliceW[i * d1 + r] = w * norm * alpha * compat;
-    }
+    let k1 = 0;
+    for (let r = i * d1; r < (i + 1) * d1; r++) k1 += w[r] * blurred[offsets[r]];
+    const norm = 1 / Math.sqrt(alpha * k1 + 1e-20);
+    for (let r = i * d1; r < (i + 1) * d1; r++) w[r] *= norm;
   }
-  return { lattice, splatW, sliceW };
+  return { lattice, sliceScale: alpha * compat };
 }

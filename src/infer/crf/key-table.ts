@@ -23,6 +23,8 @@ export interface KeyTable {
   findPacked(p: number): number;
   /** Packed tables: inserts `key` (packing to `p`) right after a `findPacked(p)` that returned -1. */
   insertPacked(p: number, key: Int32Array): number;
+  /** Packed tables: the packed key of index `v`. */
+  packedKey(v: number): number;
 }
 
 /** A table for keys of length d with components bounded by |k| <= bound. */
@@ -66,6 +68,10 @@ class PackedKeyTable implements KeyTable {
 
   insertPacked(p: number, key: Int32Array): number {
     return this.insertAt(this.lastSlot, p, key);
+  }
+
+  packedKey(v: number): number {
+    return this.packed[v];
   }
 
   private pack(key: Int32Array): number {
@@ -181,6 +187,10 @@ class GeneralKeyTable implements KeyTable {
   }
 
   insertPacked(): number {
+    throw new Error('GeneralKeyTable: keys are not packed');
+  }
+
+  packedKey(): number {
     throw new Error('GeneralKeyTable: keys are not packed');
   }
 

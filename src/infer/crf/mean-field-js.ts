@@ -8,9 +8,9 @@ import type { CrfKernel } from './kernel.js';
 
 /**
  * Runs `iterations` mean-field steps. `probs` is L x n label-major, clipped to [minProb, 1]
- * (NaN -> minProb) before the log. Returns Q, L x n label-major.
+ * (NaN -> minProb) before the log. Returns Q, L x n label-major, in `out` when given.
  */
-export function meanFieldJs(probs: Float32Array, minProb: number, n: number, L: number, kernels: CrfKernel[], iterations: number): Float32Array {
+export function meanFieldJs(probs: Float32Array, minProb: number, n: number, L: number, kernels: CrfKernel[], iterations: number, out = new Float32Array(n * L)): Float32Array {
   // -U, pixel-major.
   const logp = new Float32Array(n * L);
   for (let k = 0; k < L; k++) {
@@ -20,7 +20,6 @@ export function meanFieldJs(probs: Float32Array, minProb: number, n: number, L: 
     }
   }
   const q = new Float64Array(L);
-  const out = new Float32Array(n * L);
   const bufs = kernels.map((k) => [k.lattice.createValues(L), k.lattice.createValues(L)]);
   // Q_0 = softmax(-U), splatted into every kernel's first buffer.
   for (let i = 0; i < n; i++) {
@@ -49,23 +48,23 @@ export function meanFieldJs(probs: Float32Array, minProb: number, n: number, L: 
   return out;
 }
 
-/** q += sum_r c_ir values[vertex_ir]. */
+/** q += sliceScale sum_r w_ir values[vertex_ir] (w: the kernel's normalised weights). */
 function slice(q: Float64Array, L: number, values: Float32Array, kn: CrfKernel, i: number): void {
   const d1 = kn.lattice.d + 1;
-  const { offsets } = kn.lattice;
+  const { offsets, weights } = kn.lattice;
   for (let r = i * d1; r < (i + 1) * d1; r++) {
-    const s = kn.sliceW[r];
+    const s = weights[r] * kn.sliceScale;
     const o = offsets[r] * L;
     for (let k = 0; k < L; k++) q[k] += s * values[o + k];
   }
 }
 
-/** values[vertex_ir] += scale * s_ir q. */
+/** values[vertex_ir] += scale * w_ir q. */
 function splat(q: Float64Array, L: number, scale: number, values: Float32Array, kn: CrfKernel, i: number): void {
   const d1 = kn.lattice.d + 1;
-  const { offsets } = kn.lattice;
+  const { offsets, weights } = kn.lattice;
   for (let r = i * d1; r < (i + 1) * d1; r++) {
-    const s = kn.splatW[r] * scale;
+    const s = weights[r] * scale;
     const o = offsets[r] * L;
     for (let k = 0; k < L; k++) values[o + k] += s * q[k];
   }

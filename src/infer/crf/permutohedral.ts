@@ -44,14 +44,16 @@ export class PermutohedralLattice {
 
   /**
    * Embeds `n` points with `d`-dimensional features (`features`, n x d, point-major, already
-   * scaled so that the Gaussian has unit standard deviation in every dimension).
+   * scaled so that the Gaussian has unit standard deviation in every dimension). `out`, when
+   * given, receives the offsets and weights (n x (d+1) each) instead of new arrays.
    */
-  static build(features: Float32Array, n: number, d: number): PermutohedralLattice {
+  static build(features: Float32Array, n: number, d: number, out?: { offsets: Int32Array; weights: Float32Array }): PermutohedralLattice {
     check(Number.isInteger(d) && d >= 1 && d <= 16, `permutohedral: feature dimension must be 1..16, got ${d}`);
     check(features.length === n * d, `permutohedral: features hold ${features.length} values, expected n*d = ${n * d}`);
     const d1 = d + 1;
-    const offsets = new Int32Array(n * d1);
-    const weights = new Float32Array(n * d1);
+    check(!out || (out.offsets.length === n * d1 && out.weights.length === n * d1), 'permutohedral: output arrays must hold n*(d+1) values');
+    const offsets = out?.offsets ?? new Int32Array(n * d1);
+    const weights = out?.weights ?? new Float32Array(n * d1);
     // Canonical simplex: canonical[r][j] = r for j <= d - r, r - (d+1) otherwise.
     const canonical = new Int32Array(d1 * d1);
     for (let r = 0; r <= d; r++) {
@@ -185,6 +187,19 @@ export class PermutohedralLattice {
     const n1 = new Int32Array(d);
     const n2 = new Int32Array(d);
     for (let j = 0; j <= d; j++) {
+      if (packing) {
+        // Packed: key - 1 everywhere is p - powSum. Neighbours are within d of a vertex, so
+        // still within the table bound (margin 4 (d+1)): no component leaves its digit.
+        const delta = (j < d ? d1 * pow[j] : 0) - powSum;
+        for (let v = 0; v < m; v++) {
+          const pk = table.packedKey(v);
+          const a = table.findPacked(pk + delta);
+          const b = table.findPacked(pk - delta);
+          prev[j * m + v] = a < 0 ? m : a;
+          next[j * m + v] = b < 0 ? m : b;
+        }
+        continue;
+      }
       for (let v = 0; v < m; v++) {
         const base = v * d;
         for (let k = 0; k < d; k++) {
