@@ -116,6 +116,6 @@ export function registerDemo(program: Command): void {
       console.log('');
       console.log(formatDemoTable(result.rows));
       console.log('');
-      console.log(`demo finished in ${((performance.now() - t0) / 60000).toFixed(1)} min (work reused from ${f.out} is not redone); report ${join(f.out, 'report.md')}`);
+      console.log(`demo finished in ${((performance.now() - t0) / 60000).toFixed(1)} min; report ${join(f.out, 'report.md')}`);
     });
 }
