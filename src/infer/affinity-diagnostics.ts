@@ -134,6 +134,8 @@ export interface AffinityDiagnosticsOptions {
   /** Number of classes including background (for the oracle walk's mIoU). */
   numClasses: number;
   walk?: Pick<RandomWalkOptions, 'beta' | 'logSteps' | 'bgPower'>;
+  /** Only the first n images of the split. */
+  limit?: number;
   /** Where to write the JSON (e.g. `<infer-aff>/diagnostics.json`), when given. */
   out?: string;
 }
@@ -162,7 +164,8 @@ const fractions = <T extends Record<string, number>>(c: T): T => {
  * pass and one extra walk per image).
  */
 export async function runAffinityDiagnostics(opts: AffinityDiagnosticsOptions, reporter: ProgressReporter = silentReporter): Promise<AffinityDiagnostics> {
-  const { samples } = readVocSplit(opts.data, opts.split);
+  const split = readVocSplit(opts.data, opts.split);
+  const samples = opts.limit ? split.samples.slice(0, opts.limit) : split.samples;
   const gtDir = opts.gt ?? join(opts.data, 'SegmentationClass');
   const { model, meta } = loadAffinityNet(opts.run);
   const beta = opts.walk?.beta ?? 8;

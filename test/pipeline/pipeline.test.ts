@@ -95,6 +95,18 @@ describe('runPipeline on voc-sample (tiny models, 2 steps per network)', () => {
     expect(existsSync(join(OPTS.out, 'infer-aff', '2007_000063.png'))).toBe(true);
   });
 
+  it('CLI: infer-aff --diagnose writes the same diagnostics as the pipeline; --crf without --diagnose is an error', async () => {
+    const out = join(tmp, 'cli-aff');
+    const args = ['infer-aff', '--run', join(OPTS.out, 'train-aff'), '--data', VOC, '--cams', join(OPTS.out, 'infer-cam', 'cams'), '--out', out, '--quiet'];
+    const err: string[] = [];
+    expect(await runCli([...args, '--crf', join(OPTS.out, 'crf')], (l) => err.push(l))).toBe(1);
+    expect(err).toEqual(['hfpl: error [E_CONFIG]: --crf goes with --diagnose']);
+    expect(await runCli([...args, '--diagnose', '--crf', join(OPTS.out, 'crf')])).toBe(0);
+    const read = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as AffinityDiagnostics;
+    expect(read(join(out, 'diagnostics.json'))).toEqual(read(join(OPTS.out, 'infer-aff', 'diagnostics.json')));
+    for (const id of IDS) expect(readLabelPng(join(out, `${id}.png`)).data).toEqual(readLabelPng(join(OPTS.out, 'infer-aff', `${id}.png`)).data);
+  });
+
   it('runFullStages continues a finished CAM run and returns the CAM, +CRF, random walk and final rows', async () => {
     const out = join(tmp, 'full');
     const r = await runFullStages({
