@@ -19,6 +19,7 @@ import { HfplError } from '../errors.js';
 import { readLabelPng, type LabelMap } from '../data/label-png.js';
 import { readRgbImage } from '../data/image-io.js';
 import { readVocSplit } from '../data/voc.js';
+import { readMask } from '../data/sample.js';
 import { readCamFile } from '../eval/cam-files.js';
 import { SegmentationEvaluator } from '../eval/evaluate.js';
 import { loadAffinityNet } from '../models/affinity-net.js';
@@ -179,7 +180,7 @@ export async function runAffinityDiagnostics(opts: AffinityDiagnosticsOptions, r
       const s = samples[k];
       const [image, cam] = await Promise.all([readRgbImage(s.imagePath), readCamFile(opts.cams, s.id)]);
       const gtPath = join(gtDir, `${s.id}.png`);
-      const gt = readLabelPng(gtPath);
+      const gt = readMask(gtPath);
       if (gt.width !== image.width || gt.height !== image.height) throw new HfplError('E_DATA', `${gtPath}: mask is ${gt.width}x${gt.height}, the image is ${image.width}x${image.height}`);
       const feats = tf.tidy(() => model.forward(imageTensor(image, meta.mean, meta.std), { training: false }));
       const [, h, w, dim] = feats.shape;

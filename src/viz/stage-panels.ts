@@ -4,7 +4,6 @@
  * row scores (CAM and +CRF at their best background threshold); and the final segmentation of
  * validation images as an extra column of the demo's val panels.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HfplError } from '../errors.js';
 import { readRgbImage } from '../data/image-io.js';
@@ -12,6 +11,7 @@ import { readLabelPng } from '../data/label-png.js';
 import type { RgbImage } from '../data/types.js';
 import { readCamFile } from '../eval/cam-files.js';
 import { pseudoLabelFromCams } from '../infer/pseudo-labels.js';
+import { readStageMetrics } from '../pipeline/stage-io.js';
 import { colorizeLabels } from './colormap.js';
 import { composeGrid, writeRgbPng } from './panels.js';
 
@@ -21,17 +21,17 @@ export interface StagePanelVariant {
   dir: string;
 }
 
-function bestThreshold(evalJson: string): number {
-  if (!existsSync(evalJson)) throw new HfplError('E_IO', `${evalJson}: no evaluation (the stage has not finished)`);
-  const t = (JSON.parse(readFileSync(evalJson, 'utf8')) as { bestThreshold?: number }).bestThreshold;
-  if (typeof t !== 'number') throw new HfplError('E_DATA', `${evalJson}: no bestThreshold`);
+/** The background threshold a stage's row reports (its eval.json), or an error naming the file. */
+function bestThreshold(stageDir: string): number {
+  const t = readStageMetrics(stageDir, 'train')?.bestThreshold;
+  if (t === undefined) throw new HfplError('E_IO', `${join(stageDir, 'eval.json')}: no evaluation with a best threshold (the stage has not finished)`);
   return t;
 }
 
 /** The tiles of one variant for a training image: CAM, +CRF and random-walk label maps. */
 export async function stageTiles(v: StagePanelVariant, id: string): Promise<RgbImage[]> {
-  const camT = bestThreshold(join(v.dir, 'infer-cam', 'eval.json'));
-  const crfT = bestThreshold(join(v.dir, 'crf', 'eval.json'));
+  const camT = bestThreshold(join(v.dir, 'infer-cam'));
+  const crfT = bestThreshold(join(v.dir, 'crf'));
   const cam = await readCamFile(join(v.dir, 'infer-cam', 'cams'), id);
   return [
     colorizeLabels(pseudoLabelFromCams(cam.cams, cam.labels, cam.height, cam.width, { threshold: camT })),
@@ -58,7 +58,7 @@ export async function writeStagePanels(out: string, data: string, variants: Stag
   return paths;
 }
 
-/** The final segmentation of a validation image by each variant (`<dir>/infer-seg/<id>.png`), for the val panels. */
-export function finalSegTiles(variants: StagePanelVariant[], id: string): RgbImage[] {
-  return variants.map((v) => colorizeLabels(readLabelPng(join(v.dir, 'infer-seg', `${id}.png`))));
+/** The final segmentation of a validation image by one variant (`<dir>/infer-seg/<id>.png`), for the val panels. */
+export function finalSegTile(v: StagePanelVariant, id: string): RgbImage {
+  return colorizeLabels(readLabelPng(join(v.dir, 'infer-seg', `${id}.png`)));
 }

@@ -17,7 +17,7 @@ import { formatFullStagesTable, runFullStages } from '../../pipeline/full-stages
 import { formatAffinityDiagnostics } from '../../infer/affinity-diagnostics.js';
 import { DEMO_VARIANT_LABELS, type DemoRow } from '../../train/demo-run.js';
 import type { RgbImage } from '../../data/types.js';
-import { finalSegTiles, writeStagePanels } from '../../viz/stage-panels.js';
+import { finalSegTile, writeStagePanels } from '../../viz/stage-panels.js';
 
 interface DemoFlags {
   quick?: boolean;
@@ -101,7 +101,7 @@ export function registerDemo(program: Command): void {
         const dirs = variants.map((v) => ({ name: v.name, dir: join(fullOut, v.name) }));
         const trainIds = readIdList(join(result.data, 'ImageSets', 'Segmentation', 'train.txt')).slice(0, 3);
         const stagePanels = await writeStagePanels(f.out, result.data, dirs, trainIds);
-        finalTile = (row, id) => finalSegTiles(dirs.filter((d) => d.name === DEMO_VARIANT_LABELS[row.variant]), id);
+        finalTile = (row, id) => dirs.filter((d) => d.name === DEMO_VARIANT_LABELS[row.variant]).map((d) => finalSegTile(d, id));
         notes.push(`## Refinement stages (seed ${seed}; mIoU / contour F in %, ${(full.seconds / 60).toFixed(1)} min)\n\n\`\`\`\n${table}\n\`\`\`` +
           (why.length > 0 ? `\n\nRandom-walk diagnostics (GT pairs on the stride-8 grid, radius 5; W = 1 is full affinity):\n\n${why.join('\n')}` : '') +
           `\n\nTraining images, a row per variant: image | ground truth | CAM | +CRF | random walk (each at the threshold its row reports).\n\n` +
