@@ -7,8 +7,9 @@ import { cocoSemanticMask, readCocoInstances } from '../../src/data/coco.js';
 import { readLabelPng } from '../../src/data/label-png.js';
 import { loadSample } from '../../src/data/sample.js';
 import { readVocSplit } from '../../src/data/voc.js';
+import { sharedPath } from '../shared-path.js';
 
-const COCO = new URL('../../../shared/data/coco-sample/', import.meta.url).pathname;
+const COCO = sharedPath('data/coco-sample/');
 const tmp = mkdtempSync(join(tmpdir(), 'hfpl-cli-coco-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -94,7 +95,7 @@ describe('hfpl coco-masks', () => {
     }],
     ['an image whose size differs from the JSON', (root) => {
       const p = img(root, '000000444010');
-      writeFileSync(p, readFileSync(new URL('../../../shared/data/voc-sample/JPEGImages/2007_000032.jpg', import.meta.url)));
+      writeFileSync(p, readFileSync(sharedPath('data/voc-sample/JPEGImages/2007_000032.jpg')));
       return `[E_IMAGE]: ${p}: image is 500x281 but ${join(root, 'annotations', 'instances_val2017.json')} says 640x480`;
     }],
     ['an image with no file', (root) => {

@@ -6,8 +6,9 @@ import { encode } from 'fast-png';
 import { runCli } from '../../src/cli/program.js';
 import { readLabelPng } from '../../src/data/label-png.js';
 import { writeCamFile } from '../../src/eval/cam-files.js';
+import { sharedPath } from '../shared-path.js';
 
-const VOC = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
+const VOC = sharedPath('data/voc-sample/');
 const GT = join(VOC, 'SegmentationClass');
 const LIST = join(VOC, 'ImageSets/Segmentation/train.txt');
 const IDS = ['2007_000032', '2007_000063', '2007_000243'];

@@ -10,8 +10,9 @@ import { runCli } from '../../src/cli/program.js';
 import { parseScales } from '../../src/cli/commands/infer-cam.js';
 import { readCamFile } from '../../src/eval/cam-files.js';
 import { readLabelPng } from '../../src/data/label-png.js';
+import { sharedPath } from '../shared-path.js';
 
-const VOC = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
+const VOC = sharedPath('data/voc-sample/');
 const IDS = ['2007_000032', '2007_000063', '2007_000243'];
 afterEach(() => vi.restoreAllMocks());
 

@@ -5,8 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { augmentImage, augmentPixels, drawAugmentParams, resolveAugmentOptions, type AugmentParams } from '../../src/data/augment.js';
 import { readRgbImage } from '../../src/data/image-io.js';
 import { Rng } from '../../src/engine/random.js';
+import { sharedPath } from '../shared-path.js';
 
-const VOC = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
+const VOC = sharedPath('data/voc-sample/');
 const tmp = mkdtempSync(join(tmpdir(), 'hfpl-augment-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -5,8 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { annotationRle, cocoAreaChecks, cocoSemanticMask, readCocoInstances, summariseAreaChecks } from '../../src/data/coco.js';
 import { rleArea, rleDecode, rleToString } from '../../src/data/coco-rle.js';
 import { labelsFromMask } from '../../src/data/voc.js';
+import { sharedPath } from '../shared-path.js';
 
-const COCO = new URL('../../../shared/data/coco-sample/', import.meta.url).pathname;
+const COCO = sharedPath('data/coco-sample/');
 const ann = (split: string) => `${COCO}annotations/instances_${split}.json`;
 const train = readCocoInstances(ann('train2017'));
 const val = readCocoInstances(ann('val2017'));

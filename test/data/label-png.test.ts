@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { decodeLabelPng, encodeLabelPng, readLabelPng } from '../../src/data/label-png.js';
 import { vocColorMap } from '../../src/data/voc-classes.js';
 import { decode } from 'fast-png';
+import { sharedPath } from '../shared-path.js';
 
-const VOC = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
+const VOC = sharedPath('data/voc-sample/');
 
 function counts(data: Uint8Array): Record<number, number> {
   const c: Record<number, number> = {};

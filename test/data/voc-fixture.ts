@@ -2,8 +2,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sharedPath } from '../shared-path.js';
 
-export const VOC_SAMPLE = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
+export const VOC_SAMPLE = sharedPath('data/voc-sample/');
 
 function copyTree(src: string, dest: string): void {
   mkdirSync(dest, { recursive: true });

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { evaluateSegmentation } from '../../src/eval/evaluate.js';
 import { ConfusionAccumulator } from '../../src/eval/confusion.js';
 import type { LabelMap } from '../../src/data/label-png.js';
+import { sharedPath } from '../shared-path.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/reference-cases.json', import.meta.url).pathname;
+const FIXTURES = sharedPath('fixtures/reference-cases.json');
 
 interface MetricsCase {
   num_classes: number;

@@ -5,8 +5,9 @@ import sharp from 'sharp';
 import { decodeLabelPngFast } from '../../src/eval/fast-label-png.js';
 import { decodeLabelPng, encodeLabelPng } from '../../src/data/label-png.js';
 import { Rng } from '../../src/engine/random.js';
+import { sharedPath } from '../shared-path.js';
 
-const VOC = new URL('../../../shared/data/voc-sample/SegmentationClass/', import.meta.url).pathname;
+const VOC = sharedPath('data/voc-sample/SegmentationClass/');
 
 function chunk(type: string, data: Uint8Array): Buffer {
   const head = Buffer.alloc(8);

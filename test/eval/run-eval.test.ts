@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultClassNames, readIdList, runEval } from '../../src/eval/run-eval.js';
+import { sharedPath } from '../shared-path.js';
 
-const VOC = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
+const VOC = sharedPath('data/voc-sample/');
 const tmp = mkdtempSync(join(tmpdir(), 'hfpl-run-eval-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

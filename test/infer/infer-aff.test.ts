@@ -7,8 +7,9 @@ import { initEngine } from '../../src/engine/init.js';
 import { writeCamFile } from '../../src/eval/cam-files.js';
 import { imageTensor, randomWalkLabels, runInferAff } from '../../src/infer/infer-aff.js';
 import { AffinityNet } from '../../src/models/affinity-net.js';
+import { sharedPath } from '../shared-path.js';
 
-const VOC = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
+const VOC = sharedPath('data/voc-sample/');
 const tmp = mkdtempSync(join(tmpdir(), 'hfpl-infer-aff-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
+import { sharedPath } from '../shared-path.js';
 
-const path = new URL('../../../shared/fixtures/reference-cases.json', import.meta.url).pathname;
+const path = sharedPath('fixtures/reference-cases.json');
 export const fixtures = JSON.parse(readFileSync(path, 'utf8'));
 
 /** NCHW nested array -> NHWC tensor. */

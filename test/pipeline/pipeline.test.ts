@@ -12,8 +12,9 @@ import type { AffinityDiagnostics } from '../../src/infer/affinity-diagnostics.j
 import sharp from 'sharp';
 import { colorizeLabels } from '../../src/viz/colormap.js';
 import { writeStagePanels } from '../../src/viz/stage-panels.js';
+import { sharedPath } from '../shared-path.js';
 
-const VOC = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
+const VOC = sharedPath('data/voc-sample/');
 const IDS = ['2007_000032', '2007_000063', '2007_000243'];
 const SIZES: Record<string, [number, number]> = { '2007_000032': [500, 281], '2007_000063': [500, 375], '2007_000243': [500, 333] };
 const tmp = mkdtempSync(join(tmpdir(), 'hfpl-pipe-'));

@@ -10,6 +10,7 @@ import { AffinityNet } from '../../src/models/affinity-net.js';
 import { affinityBatchLoss, crfPairSamples, resolveTrainAffConfig } from '../../src/train/train-aff.js';
 import { LabelBatchLoader } from '../../src/train/label-batches.js';
 import { PolySgd, paramGroups } from '../../src/train/sgd.js';
+import { sharedPath } from '../shared-path.js';
 
 /** Fixed batch: 2 images 96 x 96, columns < 48 class 1, 48-55 ignored, the rest background. */
 function fixedBatch(): { images: tf.Tensor4D; labels: Uint8Array } {
@@ -23,7 +24,7 @@ function fixedBatch(): { images: tf.Tensor4D; labels: Uint8Array } {
   return { images, labels };
 }
 
-const VOC = new URL('../../../shared/data/voc-sample/', import.meta.url).pathname;
+const VOC = sharedPath('data/voc-sample/');
 const tmp = mkdtempSync(join(tmpdir(), 'hfpl-train-aff-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
