@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 
 export const SHARED_DIR = resolve(process.env.HFPL_SHARED ?? new URL('../../shared', import.meta.url).pathname);
 
-/** A path under the shared folder; a trailing slash is kept (tests append file names to it). */
+/** A path under the shared folder; `join` keeps a trailing slash (tests append file names to it). */
 export function sharedPath(rel: string): string {
-  return join(SHARED_DIR, rel) + (rel.endsWith('/') ? '/' : '');
+  return join(SHARED_DIR, rel);
 }
