@@ -7,7 +7,7 @@
 export { HfplError, isHfplError, type HfplErrorCode } from './errors.js';
 
 // Engine
-export { initEngine, engineInfo, describeEngine, type EngineOptions, type EngineInfo, type BackendName } from './engine/init.js';
+export { initEngine, engineInfo, describeEngine, ensureEngine, type EngineOptions, type EngineInfo, type BackendName } from './engine/init.js';
 export { Rng } from './engine/random.js';
 
 // Engine: wasm training kernels, gradients, fused batch norm, benchmark network

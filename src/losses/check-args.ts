@@ -2,7 +2,7 @@
  * Argument checks shared by the losses: every failure is an `E_ARG` HfplError naming the
  * function, the argument and what was expected.
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { HfplError } from '../errors.js';
 
@@ -12,8 +12,12 @@ function fail(fn: string, msg: string): never {
 
 const shapeStr = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
-/** Checks that `t` is a float32 tensor of the given rank (or at least `minRank` when rank is a tuple). */
-export function checkTensor(fn: string, name: string, t: unknown, rank: number | [number, number], layout: string): asserts t is tf.Tensor {
+/**
+ * Checks that `t` is a tensor of the given rank (or in [lo, hi] when rank is a pair) and one of
+ * `dtypes` (default float32 only); `hint` is appended to a dtype error.
+ */
+export function checkTensor(fn: string, name: string, t: unknown, rank: number | [number, number], layout: string,
+  dtypes: readonly tf.DataType[] = ['float32'], hint = ''): asserts t is tf.Tensor {
   const isTensor = typeof t === 'object' && t !== null && 'shape' in t && 'dtype' in t && 'dataSync' in t;
   if (!isTensor) fail(fn, `${name} must be a tf.Tensor ${layout}, got ${t === null ? 'null' : typeof t}`);
   const tt = t as tf.Tensor;
@@ -22,20 +26,42 @@ export function checkTensor(fn: string, name: string, t: unknown, rank: number |
     const want = lo === hi ? `rank ${lo}` : `rank ${lo} to ${hi}`;
     fail(fn, `${name} must have ${want} ${layout}, got shape ${shapeStr(tt.shape)}`);
   }
-  if (tt.dtype !== 'float32') fail(fn, `${name} must have dtype float32, got ${tt.dtype}`);
+  if (!dtypes.includes(tt.dtype)) fail(fn, `${name} must have dtype ${dtypes.join(' or ')}, got ${tt.dtype}${hint}`);
 }
 
-/** Checks that dimension `axis` of `t` equals `want` (described by `what`). */
-export function checkDim(fn: string, name: string, t: tf.Tensor, axis: number, want: number, what: string): void {
-  if (t.shape[axis] !== want) fail(fn, `${name} dimension ${axis} must be ${want} (${what}), got shape ${shapeStr(t.shape)}`);
+/** Dtypes accepted for 0/1 label tensors: int32 and bool (what `tf.oneHot` / comparisons return) are cast. */
+export const LABEL_DTYPES: readonly tf.DataType[] = ['float32', 'int32', 'bool'];
+
+/** Hint appended to a label range error. */
+export const LABEL_RANGE_HINT = ' (image labels are multi-hot 0/1 per class, e.g. tf.oneHot(classIds, K) or a sum of those clipped to 1)';
+
+/** `t` as float32: the same tensor when it is float32 already, else a cast (call inside tf.tidy). */
+export function asFloat(t: tf.Tensor): tf.Tensor {
+  return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
 }
 
-/** Checks that every value of `t` lies in [lo, hi]; reads the data (use on small tensors). */
-export function checkRange(fn: string, name: string, t: tf.Tensor, lo: number, hi: number, data?: ArrayLike<number>): void {
+/**
+ * A hint when a rank-4 tensor looks NCHW: dimension 1 is one of the channel counts expected
+ * for dimension 3 and dimension 3 is not. Empty otherwise.
+ */
+export function nchwHint(name: string, t: tf.Tensor, channels: readonly number[]): string {
+  const d1 = t.shape[1] ?? -1, d3 = t.shape[3] ?? -1;
+  if (t.rank !== 4 || channels.includes(d3) || !channels.includes(d1)) return '';
+  return `; ${name} looks NCHW [N, C, h, w] (dimension 1 is ${d1}): hfpl takes NHWC [N, h, w, C], ` +
+    `use tf.transpose(${name}, [0, 2, 3, 1])`;
+}
+
+/** Checks that dimension `axis` of `t` equals `want` (described by `what`); `hint` is appended to the error. */
+export function checkDim(fn: string, name: string, t: tf.Tensor, axis: number, want: number, what: string, hint = ''): void {
+  if (t.shape[axis] !== want) fail(fn, `${name} dimension ${axis} must be ${want} (${what}), got shape ${shapeStr(t.shape)}${hint}`);
+}
+
+/** Checks that every value of `t` lies in [lo, hi]; reads the data (use on small tensors). `hint` is appended to the error. */
+export function checkRange(fn: string, name: string, t: tf.Tensor, lo: number, hi: number, data?: ArrayLike<number>, hint = ''): void {
   const d = data ?? (t.dataSync() as ArrayLike<number>);
   for (let i = 0; i < d.length; i++) {
     const v = d[i];
-    if (!(v >= lo && v <= hi)) fail(fn, `${name} values must lie in [${lo}, ${hi}], found ${v} at flat index ${i}`);
+    if (!(v >= lo && v <= hi)) fail(fn, `${name} values must lie in [${lo}, ${hi}], found ${v} at flat index ${i}${hint}`);
   }
 }
 

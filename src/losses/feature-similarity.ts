@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { argError, checkDim, checkTensor, parseOptions } from './check-args.js';
+import { ensureEngine } from '../engine/init.js';
+import { argError, checkDim, checkTensor, nchwHint, parseOptions } from './check-args.js';
 import { fslPairSums, halfWindow } from './fsl-kernel.js';
 
 const FN = 'featureSimilarityLoss';
@@ -64,14 +65,22 @@ export function fslWindowRadius(sigma: number): number {
  * const loss = featureSimilarityLoss(imageSmall, fslTargetFromCam(camLogits, labels)); // ~ -0.05
  */
 export function featureSimilarityLoss(image: tf.Tensor4D, pred: tf.Tensor4D, opts: FeatureSimilarityOptions = {}): tf.Scalar {
+  ensureEngine(FN);
   const o = parseOptions(FN, schema, opts);
-  checkTensor(FN, 'image', image, 4, '[N, h, w, 3]');
+  checkTensor(FN, 'image', image, 4, '[N, h, w, 3]', ['float32'],
+    " (RGB in [0, 1]: tf.div(tf.cast(image, 'float32'), 255) for a [0, 255] image)");
   checkTensor(FN, 'pred', pred, 4, '[N, h, w, C]');
+  const layout = nchwHint('image', image, [1, 3]);
+  if (layout) argError(FN, `image must be NHWC [N, h, w, 3], got shape [${image.shape.join(', ')}]${layout}`);
   const [n, h, w, cx] = image.shape;
   const c = pred.shape[3];
   checkDim(FN, 'pred', pred, 0, n, 'batch size of image');
-  checkDim(FN, 'pred', pred, 1, h, 'height of image');
-  checkDim(FN, 'pred', pred, 2, w, 'width of image');
+  const [ph, pw] = [pred.shape[1], pred.shape[2]];
+  const size = ph !== h || pw !== w
+    ? `; the image is ${h} x ${w} but the CAM is ${ph} x ${pw}: resize the image to the CAM size, ` +
+      `tf.image.resizeBilinear(image, [${ph}, ${pw}], true)` : '';
+  checkDim(FN, 'pred', pred, 1, h, 'height of image', size);
+  checkDim(FN, 'pred', pred, 2, w, 'width of image', size);
   if (cx < 1 || c < 1 || h * w < 1) argError(FN, `image and pred must be non-empty, got [${image.shape.join(', ')}] and [${pred.shape.join(', ')}]`);
   const radius = o.radius === 'dense' ? Infinity : (o.radius ?? fslWindowRadius(o.sigma));
   const params = { mu: o.mu, sigma: o.sigma, px: o.px, py: o.py, radius };
@@ -82,7 +91,11 @@ export function featureSimilarityLoss(image: tf.Tensor4D, pred: tf.Tensor4D, opt
     const imgData = img.dataSync() as Float32Array;
     for (let i = 0; i < imgData.length; i++) {
       const v = imgData[i];
-      if (!(v >= -0.01 && v <= 1.01)) argError(FN, `image values must lie in [0, 1] (RGB scaled to [0, 1]), found ${v} at flat index ${i}`);
+      if (!(v >= -0.01 && v <= 1.01)) {
+        const why = v > 1.01 && v <= 255 ? ': it looks like [0, 255] pixels, divide by 255'
+          : v < -0.01 ? ': it looks normalised (mean/std); the FSL takes the raw RGB in [0, 1]' : '';
+        argError(FN, `image values must lie in [0, 1] (RGB scaled to [0, 1]), found ${v} at flat index ${i}${why}`);
+      }
     }
     const qData = q.dataSync() as Float32Array;
     const grad = new Float32Array(qData.length);

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { Rng } from '../engine/random.js';
-import { argError, checkDim, checkRange, checkTensor, parseOptions } from './check-args.js';
+import { ensureEngine } from '../engine/init.js';
+import { argError, checkDim, checkRange, checkTensor, LABEL_DTYPES, LABEL_RANGE_HINT, nchwHint, parseOptions } from './check-args.js';
 import { gatherFlat } from './gather-flat.js';
 import { multilabelSoftMarginLoss } from './multilabel-soft-margin.js';
 
@@ -103,21 +104,27 @@ export function importanceWeights(logits: Float32Array, n: number, hw: number, c
  * image labels (mean over N, K, S). The gradient flows through the gathered values only.
  *
  * @param logits float32 [N, h, w, K] (binomial) or [N, h, w, 1 + K] (multinomial).
- * @param labels float32 [N, K] in [0, 1].
+ * @param labels [N, K] in [0, 1]: float32, or int32/bool (cast).
  * @example
  * const lCls = tf.add(tf.mul(0.8, lGap), tf.mul(0.2, importanceSamplingLoss(camFg, labels, { seed: step })));
  */
 export function importanceSamplingLoss(logits: tf.Tensor4D, labels: tf.Tensor2D, opts: ImportanceSamplingOptions = {}): tf.Scalar {
+  ensureEngine(FN);
   const o = parseOptions(FN, schema, opts);
   const multi = o.form === 'multinomial';
   checkTensor(FN, 'logits', logits, 4, multi ? '[N, h, w, 1 + K]' : '[N, h, w, K]');
-  checkTensor(FN, 'labels', labels, 2, '[N, K]');
+  checkTensor(FN, 'labels', labels, 2, '[N, K]', LABEL_DTYPES);
   const [n, h, w, c] = logits.shape;
   const k = multi ? c - 1 : c;
-  if (k < 1) argError(FN, `logits must have at least ${multi ? 2 : 1} channels for form ${o.form}, got shape [${logits.shape.join(', ')}]`);
+  const kl = labels.shape[1];
+  const hint = nchwHint('logits', logits, multi ? [kl + 1] : [kl, kl + 1]) || (multi
+    ? (c === kl ? `; logits has ${c} channels = K: the multinomial form takes 1 + K channels with the background at channel 0` : '')
+    : (c === kl + 1 ? `; logits has 1 + K = ${c} channels for K = ${kl} labels: the binomial form takes the K foreground channels, ` +
+      "drop the background channel 0 (tf.slice(cam, [0, 0, 0, 1], [-1, -1, -1, -1])) or use form: 'multinomial'" : ''));
+  if (k < 1) argError(FN, `logits must have at least ${multi ? 2 : 1} channels for form ${o.form}, got shape [${logits.shape.join(', ')}]${hint}`);
   checkDim(FN, 'labels', labels, 0, n, 'batch size of logits');
-  checkDim(FN, 'labels', labels, 1, k, multi ? 'foreground channels of logits (all but channel 0)' : 'channels of logits');
-  checkRange(FN, 'labels', labels, 0, 1);
+  checkDim(FN, 'labels', labels, 1, k, multi ? 'foreground channels of logits (all but channel 0)' : 'channels of logits', hint);
+  checkRange(FN, 'labels', labels, 0, 1, undefined, LABEL_RANGE_HINT);
   const hw = h * w;
   let idx: Int32Array;
   let s: number;

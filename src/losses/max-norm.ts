@@ -4,7 +4,8 @@
  * normalisation, its min and max, and the background max, in O(N h w C).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { argError, checkDim, checkRange, checkTensor } from './check-args.js';
+import { ensureEngine } from '../engine/init.js';
+import { argError, asFloat, checkDim, checkRange, checkTensor, LABEL_DTYPES, LABEL_RANGE_HINT, nchwHint } from './check-args.js';
 import { maxNormBackward, maxNormForward } from './max-norm-kernel.js';
 
 type Shape4 = [number, number, number, number];
@@ -18,6 +19,7 @@ type Shape4 = [number, number, number, number];
  * @returns [N, h, w, C] with values in [0, 1).
  */
 export function maxNorm(p: tf.Tensor4D): tf.Tensor4D {
+  ensureEngine('maxNorm');
   checkTensor('maxNorm', 'p', p, 4, '[N, h, w, C]');
   const [n, h, w, c] = p.shape;
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -39,19 +41,23 @@ export function maxNorm(p: tf.Tensor4D): tf.Tensor4D {
  * passes its gradient to the first foreground channel attaining it); `labels` get none.
  *
  * @param camLogits float32 [N, h, w, 1 + K], channel 0 = background.
- * @param labels float32 [N, K] image labels in [0, 1].
+ * @param labels [N, K] image labels in [0, 1]: float32, or int32/bool (cast).
  * @returns [N, h, w, 1 + K].
  */
 export function fslTargetFromCam(camLogits: tf.Tensor4D, labels: tf.Tensor2D): tf.Tensor4D {
   const fn = 'fslTargetFromCam';
+  ensureEngine(fn);
   checkTensor(fn, 'camLogits', camLogits, 4, '[N, h, w, 1 + K]');
-  checkTensor(fn, 'labels', labels, 2, '[N, K]');
+  checkTensor(fn, 'labels', labels, 2, '[N, K]', LABEL_DTYPES);
   const [n, h, w, c] = camLogits.shape;
-  if (c < 2) argError(fn, `camLogits must have at least 2 channels (background + 1 class), got shape [${camLogits.shape.join(', ')}]`);
+  const kl = labels.shape[1];
+  const hint = nchwHint('camLogits', camLogits, [kl + 1]) || (c === kl
+    ? `; camLogits has K = ${c} channels: it takes all 1 + K CAM channels with the background at channel 0 (the ISL takes the K foreground ones)` : '');
+  if (c < 2) argError(fn, `camLogits must have at least 2 channels (background + 1 class), got shape [${camLogits.shape.join(', ')}]${hint}`);
   checkDim(fn, 'labels', labels, 0, n, 'batch size of camLogits');
-  checkDim(fn, 'labels', labels, 1, c - 1, 'foreground channels of camLogits');
-  const lab = labels.dataSync() as Float32Array;
-  checkRange(fn, 'labels', labels, 0, 1, lab);
+  checkDim(fn, 'labels', labels, 1, c - 1, 'foreground channels of camLogits', hint);
+  const lab = Float32Array.from(labels.dataSync() as ArrayLike<number>);
+  checkRange(fn, 'labels', labels, 0, 1, lab, LABEL_RANGE_HINT);
   const hw = h * w;
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [z, y] = args as tf.Tensor[];
@@ -85,5 +91,5 @@ export function fslTargetFromCam(camLogits: tf.Tensor4D, labels: tf.Tensor2D): t
     };
     return { value: tf.tensor4d(q, camLogits.shape as Shape4), gradFunc };
   });
-  return f(camLogits, labels) as tf.Tensor4D;
+  return tf.tidy(() => f(camLogits, asFloat(labels)) as tf.Tensor4D);
 }

@@ -3,10 +3,12 @@
  * training script. CAMs are NHWC [N, h, w, 1 + K] with the background at channel 0.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { argError, checkDim, checkNumber, checkRange, checkTensor } from './check-args.js';
+import { ensureEngine } from '../engine/init.js';
+import { argError, asFloat, checkDim, checkNumber, checkRange, checkTensor, LABEL_DTYPES, LABEL_RANGE_HINT, nchwHint } from './check-args.js';
 import { detached, gatherFlat } from './gather-flat.js';
 
 function checkCam(fn: string, name: string, t: unknown): asserts t is tf.Tensor4D {
+  ensureEngine(fn);
   checkTensor(fn, name, t, 4, '[N, h, w, 1 + K]');
   if ((t as tf.Tensor4D).shape[3] < 2) argError(fn, `${name} must have at least 2 channels (background + 1 class), got shape [${(t as tf.Tensor).shape.join(', ')}]`);
 }
@@ -87,19 +89,22 @@ export function equivariantCrossRegularizationLoss(cam: tf.Tensor4D, refined: tf
  * divided by N floor(h w / 4).
  *
  * @param refined float32 [N, h, w, 1 + K]: the PCM-refined CAM (not normalised).
- * @param labels float32 [N, K] in [0, 1].
+ * @param labels [N, K] in [0, 1]: float32, or int32/bool (cast).
  */
 export function adaptiveMinPoolingLoss(refined: tf.Tensor4D, labels: tf.Tensor2D): tf.Scalar {
   const fn = 'adaptiveMinPoolingLoss';
   checkCam(fn, 'refined', refined);
-  checkTensor(fn, 'labels', labels, 2, '[N, K]');
+  checkTensor(fn, 'labels', labels, 2, '[N, K]', LABEL_DTYPES);
   const [n, h, w, c] = refined.shape;
+  const kl = labels.shape[1];
+  const hint = nchwHint('refined', refined, [kl + 1]) || (c === kl
+    ? `; refined has K = ${c} channels: it takes all 1 + K CAM channels with the background at channel 0` : '');
   checkDim(fn, 'labels', labels, 0, n, 'batch size of refined');
-  checkDim(fn, 'labels', labels, 1, c - 1, 'foreground channels of refined');
-  checkRange(fn, 'labels', labels, 0, 1);
+  checkDim(fn, 'labels', labels, 1, c - 1, 'foreground channels of refined', hint);
+  checkRange(fn, 'labels', labels, 0, 1, undefined, LABEL_RANGE_HINT);
   const k = Math.max(1, Math.floor((h * w) / 4));
   const x = tf.tidy(() => {
-    const fg = tf.mul(tf.slice(refined, [0, 0, 0, 1], [-1, -1, -1, -1]), tf.reshape(labels, [n, 1, 1, c - 1]));
+    const fg = tf.mul(tf.slice(refined, [0, 0, 0, 1], [-1, -1, -1, -1]), tf.reshape(asFloat(labels), [n, 1, 1, c - 1]));
     return tf.reshape(tf.max(fg, 3), [n, h * w]) as tf.Tensor2D;
   });
   // mean over the k smallest of relu(x): relu is monotone, so the smallest of x are taken.

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { HfplError } from '../errors.js';
 import type { Rng } from '../engine/random.js';
+import { ensureEngine } from '../engine/init.js';
 import { BatchNorm2d, Conv2d, type ForwardContext } from './layers.js';
 import type { ParamStore } from './params.js';
 
@@ -195,6 +196,7 @@ export class ResidualBackbone {
 
   /** Forward pass on normalised NHWC images; the taps are only kept when `withTaps`. */
   apply(x: tf.Tensor4D, ctx: ForwardContext, withTaps = false): BackboneOutput {
+    ensureEngine('ResidualBackbone');
     let h = this.stem.apply(x);
     const taps: tf.Tensor4D[] = [];
     this.stages.forEach((blocks, si) => {

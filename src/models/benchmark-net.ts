@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../engine/random.js';
 import { batchNormTrain } from '../engine/ops/batch-norm.js';
+import { ensureEngine } from '../engine/init.js';
 
 interface Bn { gamma: tf.Variable; beta: tf.Variable; runMean: tf.Variable; runVar: tf.Variable }
 interface Block { conv1: tf.Variable; bn1: Bn; conv2: tf.Variable; bn2: Bn; stride: number; dilation: number; proj?: { w: tf.Variable; bn: Bn } }
@@ -101,6 +102,7 @@ export class BenchmarkNet {
 
   /** Logits [N, 20] of the foreground classes for images x [N, H, W, 3]. */
   forward(x: tf.Tensor4D, stats: Array<() => void> = []): tf.Tensor2D {
+    ensureEngine('BenchmarkNet');
     let h = tf.relu(this.bnTrain(tf.conv2d(x, this.stem.w as tf.Tensor4D, 2, 'same'), this.stem.bn, stats));
     for (const b of this.blocks) {
       const c1 = tf.conv2d(h, b.conv1 as tf.Tensor4D, b.stride, 'same', 'NHWC', b.dilation);

@@ -10,6 +10,7 @@ import { loadAddon, type NativeAddon } from './addon.js';
 import { convBackpropFilter, convBackpropInput, convForward, type KernelArgs, type NativeKernelFunc } from './conv-kernels.js';
 import { matMul } from './matmul-kernels.js';
 import { batchNormKernels } from './batch-norm-kernels.js';
+import { refreshRegistrations, unguarded } from '../guard.js';
 
 /** What `loadNativeKernels` did. */
 export interface NativeStatus {
@@ -97,12 +98,13 @@ export function loadNativeKernels(opts: NativeOptions): NativeStatus {
   const kernels = nativeKernels();
   for (const [name, run] of Object.entries(kernels)) {
     const current = tf.getKernel(name, 'wasm') ?? null;
-    if (current && ours.has(current.kernelFunc)) continue;
+    if (current && ours.has(unguarded(current.kernelFunc))) continue;
     if (current) tf.unregisterKernel(name, 'wasm');
     replaced.set(name, current);
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: wrap(name, run, addon, current) });
   }
   active = addon;
+  refreshRegistrations('wasm');
   return { native: true, reason: addon.describe(), kernels: Object.keys(kernels) };
 }
 
@@ -115,6 +117,7 @@ export function unloadNativeKernels(): void {
   }
   replaced.clear();
   active = null;
+  refreshRegistrations('wasm');
 }
 
 /** True while native kernels are registered. */
