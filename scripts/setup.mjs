@@ -26,7 +26,7 @@ function newest(dir) {
   return t;
 }
 const stamp = join(root, 'dist', '.build-stamp');
-const srcTime = Math.max(newest(join(root, 'src')), newest(join(root, 'bench')), mtime(join(root, 'tsconfig.json')));
+const srcTime = Math.max(newest(join(root, 'src')), newest(join(root, 'bench')), newest(join(root, 'examples')), mtime(join(root, 'tsconfig.json')));
 if (mtime(stamp) < srcTime) {
   console.error('[setup] building (tsc)');
   run('npx tsc -p tsconfig.build.json');
