@@ -3,6 +3,7 @@
 // tensor count stays flat, and the first loss is the seeded model's (pinned; same on both
 // engine paths to float tolerance).
 import { execFileSync, execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 
@@ -24,3 +25,13 @@ it('trains: loss falls by a fifth in 8 steps, tensor count flat, first loss pinn
   expect(new Set(r.numTensors).size, `tensor counts ${r.numTensors.join(', ')}`).toBe(1);
   expect(r.engine).toMatch(/^wasm/);
 }, 120_000);
+
+it("README's \"Use as a library\" loss is the example's, line for line", () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Use as a library'));
+  const block = section.slice(section.indexOf('```ts') + 5, section.indexOf('```', section.indexOf('```ts') + 5));
+  const body = block.slice(block.indexOf('const loss'), block.indexOf('\n});') + 4).split('\n').map((l) => l.trim());
+  expect(body.length).toBeGreaterThan(8);
+  const example = readFileSync(join(root, 'examples/train-layers.ts'), 'utf8').split('\n').map((l) => l.trim());
+  for (const line of body) expect(example, line).toContain(line);
+});
