@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../../src/engine/init.js';
-import { conv2dGradConfig } from '../../src/engine/gradients/register.js';
+import { conv2dGradConfig, coreGradientConfigs } from '../../src/engine/gradients/register.js';
+import { createRequire } from 'node:module';
 
 const [H, W, CI, CO, K, D] = [10, 9, 2, 3, 3, 2];
 const seeded = (seed: number, n: number): Float32Array => {
@@ -102,7 +103,20 @@ describe('tfjs-layers / tfjs loaded after initEngine()', () => {
     const r = tf.variableGrads(loss, [kernel]);
     expect(relErr(r.grads[kernel.name].dataSync() as Float32Array, referenceGrad(w1))).toBeLessThan(1e-4);
     tf.dispose([r.value, ...Object.values(r.grads)]);
-    // initEngine() again reports what it restored (nothing now: the guard already did).
+    // initEngine() again reports what it restored (nothing now: the guard already did) ...
     expect((await initEngine()).changes).toEqual([]);
+    // ... and after another overwrite with no convolution run since, it restores and says so.
+    const stock = coreGradientConfigs().find((c) => c.kernelName === 'Conv2D');
+    if (stock) tf.registerGradient(stock);
+    expect((await initEngine()).changes).toEqual(['restored gradient Conv2D']);
+    expect(tf.getGradient('Conv2D')).toBe(conv2dGradConfig);
+  });
+
+  it('tfjs-layers and @tensorflow/tfjs (devDependencies, 4.22.0 exactly) share the one tfjs-core (one engine)', () => {
+    const require = createRequire(import.meta.url);
+    const core = require.resolve('@tensorflow/tfjs-core');
+    for (const pkg of ['@tensorflow/tfjs-layers', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm']) {
+      expect(createRequire(require.resolve(pkg)).resolve('@tensorflow/tfjs-core'), pkg).toBe(core);
+    }
   });
 });
