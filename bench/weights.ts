@@ -1,7 +1,9 @@
 /**
  * Loads a full-size ResNet-38 SEAM checkpoint (the reference's layer shapes: 105.4 M numbers,
- * ~422 MB of float32) with `readWeights`, as safetensors and as a PyTorch zip, each written first
- * into os.tmpdir() with hfpl's own writers and deleted afterwards. Each load runs in a fresh
+ * ~422 MB of float32) with `readWeights`, as safetensors and as a PyTorch zip, and the ImageNet
+ * initialisation as MXNet `.params` (legacy layout: the backbone under ademxapp names plus the
+ * 1000-way classifier, ~432 MB), each written first into os.tmpdir() with hfpl's own writers
+ * and deleted afterwards. Each load runs in a fresh
  * child process so its peak RSS (process.resourceUsage().maxRSS) is the reader's alone.
  * Bars: load <= 10 s, peak RSS <= 2x the file size. Last line: JSON.
  */
@@ -11,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readWeights, writeSafetensors, writeTorchZip, type TensorToWrite } from '../src/weights/index.js';
+import { torchToMxnetName, writeMxnetParams } from '../src/weights/mxnet-write.js';
 
 /** Shapes of resnet38_SEAM.Net's state dict (network/resnet38d.py + resnet38_SEAM.py), in module order. */
 export function seamResnet38Shapes(): [string, number[]][] {
@@ -84,14 +87,27 @@ async function main(): Promise<void> {
     tensors.set(name, { shape, data: shape.length === 0 ? BigInt64Array.from([BigInt(1000 + k)]) : pool.subarray(off, off + sizes[k]) });
   });
   console.log(`ResNet-38 SEAM state dict: ${tensors.size} tensors, ${total} numbers`);
+  // The ImageNet file: backbone arrays under MXNet names, then linear1000 (1000 x 4096 + 1000).
+  const mx = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, shape] of shapes) {
+    const m = torchToMxnetName(name);
+    if (!m) continue;
+    const off = m.length % 97;
+    mx.set(m, { shape, data: pool.subarray(off, off + shape.reduce((a, b) => a * b, 1)) });
+  }
+  for (const [m, shape] of [['arg:linear1000_weight', [1000, 4096]], ['arg:linear1000_bias', [1000]]] as [string, number[]][]) {
+    const off = m.length % 97;
+    mx.set(m, { shape, data: pool.subarray(off, off + shape.reduce((a, b) => a * b, 1)) });
+  }
   const root = mkdtempSync(join(tmpdir(), 'hfpl-bench-weights-'));
   const results: Record<string, unknown>[] = [];
   try {
-    for (const [format, name] of [['safetensors', 'seam-full.safetensors'], ['pth-zip', 'seam-full.pth']] as const) {
+    for (const [format, name] of [['safetensors', 'seam-full.safetensors'], ['pth-zip', 'seam-full.pth'], ['mxnet', 'ilsvrc-resnet38.params']] as const) {
       const path = join(root, name);
       const tw = performance.now();
       if (format === 'safetensors') await writeSafetensors(path, tensors);
-      else await writeTorchZip(path, tensors);
+      else if (format === 'pth-zip') await writeTorchZip(path, tensors);
+      else await writeMxnetParams(path, mx, 'legacy');
       const fileBytes = statSync(path).size;
       console.log(`${format}: wrote ${(fileBytes / 1e6).toFixed(1)} MB in ${((performance.now() - tw) / 1000).toFixed(2)} s`);
       const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--load', path], { encoding: 'utf8' });
