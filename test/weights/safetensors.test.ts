@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { readWeights, writeSafetensors, type TensorToWrite } from '../../src/weights/index.js';
+import { sharedPath } from '../shared-path.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hfpl-test-st-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,4 +65,12 @@ test('writer refuses a tensor whose data does not fit its shape, leaving no file
   const path = join(dir, 'bad.safetensors');
   await expect(writeSafetensors(path, new Map([['w', { shape: [2, 2], data: new Float32Array(3) }]]))).rejects.toThrow('writeSafetensors: tensor w has 3 values for shape [2, 2]');
   expect(readdirSync(dir)).not.toContain('bad.safetensors');
+});
+
+test.each(['seam', 'aff'])('%s.safetensors (written like the official writer) read and written back is byte-identical', async (net) => {
+  const src = sharedPath(`fixtures/reference-nets/${net}.safetensors`);
+  const f = await readWeights(src);
+  const out = join(dir, `${net}.safetensors`);
+  await writeSafetensors(out, f.tensors, f.meta as Record<string, string>);
+  expect(Buffer.compare(readFileSync(out), readFileSync(src))).toBe(0);
 });
