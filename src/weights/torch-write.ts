@@ -85,10 +85,18 @@ export async function writeTorchZip(path: string, tensors: ReadonlyMap<string, T
       throw new HfplError('E_ARG', `writeTorchZip: tensor ${name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     }
   }
+  const storages = [...tensors.values()].map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  await writeTorchArchive(path, stateDictPickle(tensors), storages, stem);
+}
+
+/**
+ * Writes a torch.save-layout zip from a ready data.pkl whose persistent ids name storages
+ * '0', '1', ... (`storages[i]` is the raw bytes of storage i).
+ */
+export async function writeTorchArchive(path: string, pkl: Uint8Array, storages: readonly Uint8Array[], stem = 'archive'): Promise<void> {
   const enc = new TextEncoder();
-  const records: ZipRecord[] = [{ name: `${stem}/data.pkl`, data: stateDictPickle(tensors) }];
-  let i = 0;
-  for (const t of tensors.values()) records.push({ name: `${stem}/data/${i++}`, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
+  const records: ZipRecord[] = [{ name: `${stem}/data.pkl`, data: pkl }];
+  storages.forEach((data, i) => records.push({ name: `${stem}/data/${i}`, data }));
   records.push({ name: `${stem}/version`, data: enc.encode('3\n') });
   records.push({ name: `${stem}/byteorder`, data: enc.encode('little') });
 

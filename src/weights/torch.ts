@@ -14,7 +14,7 @@ import { type WeightFile, type WeightTensor } from './types.js';
 import { openZipRecord, readZipDirectory, readZipRecord } from './zip.js';
 
 /** Flattens the unpickled object: tensors by dotted name, scalar/string leaves into `meta`. */
-export function flattenObject(root: unknown): { refs: Map<string, TensorRef>; meta: Record<string, unknown> } {
+export function flattenObject(root: unknown): { refs: Map<string, TensorRef>; meta: Record<string, unknown>; containers: string[] } {
   const refs = new Map<string, TensorRef>();
   const meta: Record<string, unknown> = {};
   const onPath = new Set<unknown>();
@@ -39,7 +39,8 @@ export function flattenObject(root: unknown): { refs: Map<string, TensorRef>; me
     meta[prefix] = typeof v === 'bigint' ? v.toString() : v;
   };
   walk(root, '');
-  return { refs, meta };
+  const containers = root instanceof Map ? [...root].filter(([, v]) => !(v instanceof TensorRef) && hasTensor(v, 0)).map(([k]) => String(k)) : [];
+  return { refs, meta, containers };
 }
 
 function refuse(e: unknown): never {
@@ -62,7 +63,7 @@ export async function readTorchZip(src: FileSource): Promise<WeightFile> {
     resolveGlobal: resolveTorchGlobal,
     persistentLoad: (pid) => storageFromPid(pid, storages),
   });
-  const { refs, meta } = flattenObject(value);
+  const { refs, meta, containers } = flattenObject(value);
   const tensors = new Map<string, WeightTensor>();
   for (const [name, r] of refs) {
     const e = entries.get(`${prefix}data/${r.storage.key}`);
@@ -79,7 +80,7 @@ export async function readTorchZip(src: FileSource): Promise<WeightFile> {
     });
     tensors.set(name, { name, dtype: r.storage.dtype, shape: r.shape.slice(), data });
   }
-  return { format: 'pth-zip', tensors, meta };
+  return { format: 'pth-zip', tensors, meta, containers };
 }
 
 /** The legacy magic number, as the first pickle holds it. */
@@ -136,7 +137,7 @@ async function readLegacyWith(src: FileSource, head: Uint8Array): Promise<Weight
     if (pos > src.size) throw new HfplError('E_DATA', `${src.path}: truncated: storage ${key} ends at byte ${pos} but the file has ${src.size}`);
   }
 
-  const { refs, meta } = flattenObject(obj.value);
+  const { refs, meta, containers } = flattenObject(obj.value);
   const tensors = new Map<string, WeightTensor>();
   for (const [name, r] of refs) {
     const w = where.get(r.storage.key);
@@ -148,5 +149,5 @@ async function readLegacyWith(src: FileSource, head: Uint8Array): Promise<Weight
     });
     tensors.set(name, { name, dtype: r.storage.dtype, shape: r.shape.slice(), data });
   }
-  return { format: 'pth-legacy', tensors, meta };
+  return { format: 'pth-legacy', tensors, meta, containers };
 }
