@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { readWeights, writeTorchZip, type TorchTensorToWrite } from '../../src/weights/index.js';
-import { writeTorchLegacy } from './legacy-writer.js';
+import { writeTorchLegacy } from '../../src/weights/torch-write.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hfpl-test-weights-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,7 +64,7 @@ test('float16, bfloat16 and float64 storages convert to float32; int64, int32, u
 test('legacy format: views into one shared storage (offsets, strides, zero strides), float64 and int64', async () => {
   const path = join(dir, 'views-legacy.pth');
   const shared = Float32Array.from(base);
-  writeTorchLegacy(
+  await writeTorchLegacy(
     path,
     new Map<string, TorchTensorToWrite>([
       ['t', { shape: [6, 4], data: shared, strides: [1, 6] }],
