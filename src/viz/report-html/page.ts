@@ -78,7 +78,7 @@ function imageView(im: BrowserImage, i: number): string {
     }).join('');
     return `<tr><th scope="row">${esc(v)}</th>${first}${cells}</tr>`;
   }).join('');
-  return `<div class="view" data-id="${esc(im.id)}"${i ? ' hidden' : ''}><h3>${esc(im.id)} <small>(${esc(im.split)})</small></h3><table class="grid">${head}${rows}</table></div>`;
+  return `<div class="view" data-id="${esc(im.id)}"${i ? ' hidden' : ''}><h3>${esc(im.id)} <small>(${esc(im.split)})</small></h3><table class="grid"><thead>${head}</thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function browser(images: BrowserImage[]): string {
@@ -129,7 +129,7 @@ ul.best { margin:6px 0 0; padding-left:18px; font-size:12px; color:#333; }
 .thumb { border:2px solid transparent; background:var(--panel); border-radius:5px; padding:2px; cursor:pointer; display:flex; flex-direction:column; align-items:center; font-size:10px; color:var(--muted); }
 .thumb img { width:56px; height:auto; display:block; } .thumb[aria-pressed="true"] { border-color:var(--accent); color:var(--fg); }
 .slider { font-weight:600; display:flex; align-items:center; gap:8px; } .slider input { width:200px; } output { font-variant-numeric:tabular-nums; min-width:3em; }
-table.grid td, table.grid th { border:none; padding:3px 4px; vertical-align:top; } table.grid thead th, table.grid tr:first-child th { font-size:12px; color:var(--muted); text-align:center; }
+table.grid td, table.grid th { border:none; padding:3px 4px; vertical-align:top; } table.grid thead th { font-size:12px; color:var(--muted); text-align:center; }
 table.grid th[scope=row] { font-size:13px; vertical-align:middle; text-align:right; }
 figure.tile { margin:0; width:150px; } .stack { position:relative; width:150px; background:#000; border-radius:3px; overflow:hidden; }
 .stack img { position:absolute; inset:0; width:100%; height:100%; } .stack img.label { image-rendering:pixelated; }
