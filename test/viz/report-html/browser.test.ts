@@ -62,8 +62,8 @@ describe.skipIf(!chromium)(`report.html in chromium${reason}`, () => {
   it('every plot has drawn: non-empty series paths or bars of positive height, with a visible size', async () => {
     const plots = await page.$$eval('figure.plot', (figs) => figs.map((f) => {
       const svg = f.querySelector('svg')!.getBoundingClientRect();
-      const paths = [...f.querySelectorAll('path.series')].map((p) => (p as SVGPathElement).getTotalLength());
-      const bars = [...f.querySelectorAll('rect.bar')].map((b) => (b as SVGRectElement).getBBox().height);
+      const paths = [...f.querySelectorAll('path.series')].map((p) => (p as unknown as { getTotalLength(): number }).getTotalLength());
+      const bars = [...f.querySelectorAll('rect.bar')].map((b) => (b as unknown as { getBBox(): { height: number } }).getBBox().height);
       return { kind: f.getAttribute('data-plot'), w: svg.width, h: svg.height, paths, bars };
     }));
     expect(plots.map((p) => p.kind)).toEqual([...Array(4).fill('training'), ...Array(3).fill('sweep'), ...Array(4).fill('per-class')]);
@@ -109,7 +109,7 @@ describe.skipIf(!chromium)(`report.html in chromium${reason}`, () => {
     };
     const base = Buffer.from(await (await page.$$('.view:not([hidden]) .stack'))[0]!.screenshot());
     const at60 = await shot();
-    const setOpacity = (v: number) => page.$eval('#opacity', (s, v) => { (s as HTMLInputElement).value = String(v); s.dispatchEvent(new Event('input')); }, v);
+    const setOpacity = (v: number) => page.$eval('#opacity', (s, v) => { (s as unknown as { value: string }).value = String(v); s.dispatchEvent(new Event('input')); }, v);
     await setOpacity(0);
     const at0 = await shot();
     await setOpacity(100);
