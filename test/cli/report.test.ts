@@ -18,7 +18,7 @@ describe('hfpl report <run-dir>', () => {
       vi.restoreAllMocks();
       expect(code, err.join('\n')).toBe(0);
       const kb = (statSync(join(dir, 'report.html')).size / 1024).toFixed(0);
-      expect(logged).toEqual([`report: ${join(dir, 'report.html')} (${kb} KB, 11 plots, 1 image)`]);
+      expect(logged).toEqual([`report: ${join(dir, 'report.html')} (${kb} KB, 12 plots, 1 image)`]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

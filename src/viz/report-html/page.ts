@@ -2,7 +2,7 @@
  * The HTML page of the report: one self-contained file (inline CSS, SVG plots, pictures as
  * data: URIs, a few lines of script for the image browser); nothing is fetched.
  */
-import { esc, groupedBars, legend, linePlot, SERIES_COLORS, type LineSeries, type PlotMarker } from './svg.js';
+import { esc, groupedBars, intervalPlot, legend, linePlot, SERIES_COLORS, type LineSeries, type PlotMarker } from './svg.js';
 import type { BrowserImage, NumberTable, PerClassGroup, ReportData, SweepGroup, TableCell, TrainingGroup } from './types.js';
 
 const DASHES = ['', '6 3', '2 3', '10 3 2 3'];
@@ -55,11 +55,24 @@ function sweepFigure(g: SweepGroup, variants: string[]): string {
 function perClassFigures(g: PerClassGroup, variants: string[]): string {
   const s = (f: (x: PerClassGroup['series'][number]) => (number | null)[]) => g.series.map((x) => ({ name: x.name, color: colorOf(variants, x.variant), values: f(x).map((v) => (v === null ? null : 100 * v)) }));
   const fmt = (v: number) => `${v.toFixed(1)}%`;
-  const iou = groupedBars({ title: `${g.title}: IoU`, categories: g.classNames, series: s((x) => x.iou), y: { label: 'IoU (%)', max: 100 }, format: fmt });
-  const cf = groupedBars({ title: `${g.title}: contour F`, categories: g.classNames.slice(1), series: s((x) => x.contourF), y: { label: 'contour F (%)', max: 100 }, format: fmt });
+  // y from 0 to the largest bar rounded up to 10 points (at most 100): small differences stay visible
+  const top = (f: (x: PerClassGroup['series'][number]) => number[]) => Math.min(100, 10 * Math.ceil((100 * Math.max(0.01, ...g.series.flatMap(f))) / 10 + 0.001));
+  const iou = groupedBars({ title: `${g.title}: IoU`, categories: g.classNames, series: s((x) => x.iou), y: { label: 'IoU (%)', max: top((x) => x.iou) }, format: fmt });
+  const cf = groupedBars({ title: `${g.title}: contour F`, categories: g.classNames.slice(1), series: s((x) => x.contourF), y: { label: 'contour F (%)', max: top((x) => x.contourF) }, format: fmt });
   const lg = legend(g.series.map((x) => ({ name: x.name, color: colorOf(variants, x.variant) })));
   return `<figure class="plot" data-plot="per-class"><figcaption>${esc(g.title)}: IoU</figcaption>${iou}${lg}</figure>` +
     `<figure class="plot" data-plot="per-class"><figcaption>${esc(g.title)}: contour F (foreground classes)</figcaption>${cf}${lg}</figure>`;
+}
+
+/** Forest plot of the paired table: per comparison and metric, the mean difference and its interval (points). */
+function pairedFigure(t: NumberTable, variants: string[]): string {
+  const rows = t.rows.flatMap((r) => r.cells.flatMap((c) => {
+    if (!('key' in c) || !c.interval) return [];
+    const [, label, metric] = c.key.split(':');
+    return [{ label: `${metric === 'miou' ? 'mIoU' : 'contour F'}, ${label}`, color: colorOf(variants, label), mean: 100 * c.value, lo: 100 * c.interval[0], hi: 100 * c.interval[1] }];
+  }));
+  const svg = intervalPlot({ title: 'Paired differences against the baseline', rows, x: { label: 'difference to the baseline (percentage points), 95% interval' }, format: (v) => v.toFixed(1) });
+  return `<figure class="plot narrow" data-plot="paired"><figcaption>Variant − baseline, same seeds</figcaption>${svg}</figure>`;
 }
 
 function tile(base: string, overlay: string | null, kind: string, w: number, h: number, caption: string, iou: number | null): string {
@@ -119,7 +132,8 @@ figure.plot > figcaption { font-weight:600; margin-bottom:4px; }
 figure.plot svg { width:100%; height:auto; display:block; }
 .sub { margin-top:-4px; }
 svg .series { fill:none; stroke-width:2; } svg .grid { stroke:#e3e5e8; } svg .axis, svg .tickmark { stroke:#777; }
-svg .guide { stroke-dasharray:3 3; stroke-width:1; opacity:.7; } svg .tick { font-size:11px; fill:#555; } svg .label { font-size:12px; fill:#333; }
+svg .guide { stroke-dasharray:3 3; stroke-width:1; opacity:.7; } svg .zero { stroke:#333; stroke-dasharray:4 3; }
+figure.plot.narrow { max-width:640px; } svg .tick { font-size:11px; fill:#555; } svg .label { font-size:12px; fill:#333; }
 .legend { display:flex; flex-wrap:wrap; gap:4px 16px; font-size:12px; margin-top:4px; } .legend span { display:inline-flex; align-items:center; gap:5px; white-space:nowrap; }
 ul.best { margin:6px 0 0; padding-left:18px; font-size:12px; color:#333; }
 .key { font-size:12px; color:var(--muted); }
@@ -148,7 +162,8 @@ export function renderReportPage(d: ReportData): string {
     sections.push(`<section id="${id}"><h2>${esc(title)}</h2>${body}</section>`);
   };
   if (d.summary) add('results', 'Results', table(d.summary, 'summary-table'));
-  if (d.stages || d.paired) add('stages', 'Stages and paired differences', (d.stages ? table(d.stages, 'stage-table') : '') + (d.paired ? table(d.paired, 'paired-table') : ''));
+  if (d.stages) add('stages', 'Stages', table(d.stages, 'stage-table'));
+  if (d.paired) add('paired', 'Paired differences over seeds', table(d.paired, 'paired-table') + pairedFigure(d.paired, d.variants));
   if (d.training.length) add('training', 'Training: loss and learning rate', `<div class="plots">${d.training.map((g) => trainingFigure(g, d.variants)).join('')}</div>`);
   if (d.sweeps.length) add('threshold', 'Background threshold', `<p class="key">Lines: mIoU of the pseudo-labels at each background threshold t; ● the best t (dashed guide), ◆ the contour F computed at that t.</p><div class="plots">${d.sweeps.map((g) => sweepFigure(g, d.variants)).join('')}</div>`);
   if (d.perClass.length) add('classes', 'Per class', `<div class="plots">${d.perClass.map((g) => perClassFigures(g, d.variants)).join('')}</div>`);

@@ -176,3 +176,39 @@ export function groupedBars(spec: BarPlotSpec): string {
 export function legend(items: { name: string; color: string; dash?: string }[]): string {
   return `<div class="legend">${items.map((i) => `<span><svg width="22" height="10"><line x1="1" x2="21" y1="5" y2="5" stroke="${i.color}" stroke-width="3"${i.dash ? ` stroke-dasharray="${i.dash}"` : ''}/></svg>${esc(i.name)}</span>`).join('')}</div>`;
 }
+
+/** Options of `intervalPlot`: one row per estimate, a point and its interval on a common axis. */
+export interface IntervalPlotSpec {
+  width?: number;
+  rows: { label: string; color: string; mean: number; lo: number; hi: number }[];
+  x: AxisSpec;
+  title: string;
+  format: (v: number) => string;
+}
+
+/**
+ * A dot-and-whisker (forest) plot as an SVG string: per row the interval as a line
+ * (`<path class="series">`) and the mean as a dot, with a dashed line at 0.
+ */
+export function intervalPlot(spec: IntervalPlotSpec): string {
+  const w = spec.width ?? 520, rowH = 28, left = 150, right = 16, top = 8, bottom = 36;
+  const h = top + bottom + rowH * spec.rows.length;
+  const [x0, x1] = range([0, ...spec.rows.flatMap((r) => [r.lo, r.hi])], spec.x);
+  const pad = (x1 - x0) * 0.05;
+  const lo = x0 - pad, hi = x1 + pad;
+  const px = (v: number) => r2(left + ((v - lo) / (hi - lo)) * (w - left - right));
+  const parts = [`<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="${esc(spec.title)}"><title>${esc(spec.title)}</title>`];
+  for (const t of niceTicks(lo, hi, 6).filter((v) => v >= lo && v <= hi)) {
+    parts.push(`<line class="grid" x1="${px(t)}" x2="${px(t)}" y1="${top}" y2="${h - bottom}"/><text class="tick" x="${px(t)}" y="${h - bottom + 15}" text-anchor="middle">${esc(fmtTick(t))}</text>`);
+  }
+  parts.push(`<line class="axis" x1="${left}" x2="${w - right}" y1="${h - bottom}" y2="${h - bottom}"/><line class="zero" x1="${px(0)}" x2="${px(0)}" y1="${top}" y2="${h - bottom}"/>`);
+  parts.push(`<text class="label" x="${(left + w - right) / 2}" y="${h - 4}" text-anchor="middle">${esc(spec.x.label)}</text>`);
+  spec.rows.forEach((r, i) => {
+    const y = r2(top + rowH * (i + 0.5));
+    parts.push(`<text class="tick" x="${left - 8}" y="${y + 4}" text-anchor="end">${esc(r.label)}</text>`);
+    parts.push(`<path class="series" d="M${px(r.lo)},${y}L${px(r.hi)},${y}M${px(r.lo)},${y - 5}L${px(r.lo)},${y + 5}M${px(r.hi)},${y - 5}L${px(r.hi)},${y + 5}" stroke="${r.color}"><title>${esc(`${r.label}: ${spec.format(r.mean)} [${spec.format(r.lo)}, ${spec.format(r.hi)}]`)}</title></path>`);
+    parts.push(`<circle class="marker" cx="${px(r.mean)}" cy="${y}" r="5" fill="${r.color}"/>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}

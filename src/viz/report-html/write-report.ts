@@ -28,6 +28,6 @@ export async function writeReportHtml(dir: string, opts: GatherOptions = {}): Pr
   const path = join(dir, 'report.html');
   const bytes = Buffer.byteLength(html);
   await writeFileAtomic(path, html);
-  const plots = data.training.length + data.sweeps.length + 2 * data.perClass.length;
+  const plots = data.training.length + data.sweeps.length + 2 * data.perClass.length + (data.paired ? 1 : 0);
   return { path, bytes, plots, images: data.images.length };
 }

@@ -66,7 +66,7 @@ describe.skipIf(!chromium)(`report.html in chromium${reason}`, () => {
       const bars = [...f.querySelectorAll('rect.bar')].map((b) => (b as unknown as { getBBox(): { height: number } }).getBBox().height);
       return { kind: f.getAttribute('data-plot'), w: svg.width, h: svg.height, paths, bars };
     }));
-    expect(plots.map((p) => p.kind)).toEqual([...Array(4).fill('training'), ...Array(3).fill('sweep'), ...Array(4).fill('per-class')]);
+    expect(plots.map((p) => p.kind)).toEqual(['paired', ...Array(4).fill('training'), ...Array(3).fill('sweep'), ...Array(4).fill('per-class')]);
     for (const p of plots) {
       expect(p.w).toBeGreaterThan(200);
       expect(p.h).toBeGreaterThan(80);
@@ -75,7 +75,8 @@ describe.skipIf(!chromium)(`report.html in chromium${reason}`, () => {
       for (const len of [...p.paths, ...p.bars]) expect(len).toBeGreaterThan(0);
     }
     // loss + lr line per training run: pre-training 1, CAM 4 (2 variants x 2 seeds), AffinityNet 2, segmentation 2
-    expect(plots.slice(0, 4).map((p) => p.paths.length)).toEqual([2, 8, 4, 4]);
+    expect(plots.slice(1, 5).map((p) => p.paths.length)).toEqual([2, 8, 4, 4]);
+    expect(plots[0].paths).toHaveLength(2); // mIoU and contour F intervals of +ISL +FSL
   });
 
   it('the numbers shown equal results.json and the stage eval files', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,12 +100,13 @@ describe('report data and page of a demo folder', () => {
 
   it('writes one self-contained report.html (no URL but data:, no temp file left)', async () => {
     const r = await writeReportHtml(dir);
-    expect(r).toMatchObject({ path: join(dir, 'report.html'), plots: 11, images: 3 });
+    expect(r).toMatchObject({ path: join(dir, 'report.html'), plots: 12, images: 3 });
     const html = readFileSync(r.path, 'utf8');
     expect(r.bytes).toBe(Buffer.byteLength(html));
     expect(html).not.toMatch(/(src|href)="(?!data:|#)/);
     expect(html).not.toMatch(/https?:\/\//);
-    expect(html.match(/<figure class="plot"/g)).toHaveLength(11);
+    expect(html.match(/<figure class="plot[" ]/g)).toHaveLength(12);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
     expect(html).toContain('data-key="summary:baseline:miou" data-value="0.51">51.0 ± 1.4<');
   });
 
