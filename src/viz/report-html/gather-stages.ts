@@ -50,7 +50,7 @@ export function trainImageSources(dir: string, variant: string, id: string): Cel
   const camDir = join(dir, 'infer-cam', 'cams');
   const out: CellSource[] = [{ variant, stage: 'CAM heat map', kind: 'heat', camDir }];
   const camT = readCamThreshold(join(dir, 'infer-cam'));
-  if (camT !== null) out.push({ variant, stage: 'CAM', kind: 'cam-label', camDir, threshold: camT });
+  if (camT !== null) out.push({ variant, stage: 'CAM pseudo-label', kind: 'cam-label', camDir, threshold: camT });
   const crfT = readCamThreshold(join(dir, 'crf'));
   if (crfT !== null) out.push({ variant, stage: '+CRF', kind: 'label', png: join(dir, 'crf', `threshold${crfT}`, `${id}.png`) });
   out.push({ variant, stage: 'random walk', kind: 'label', png: join(dir, 'infer-aff', `${id}.png`) });

@@ -191,7 +191,7 @@ async function gatherDemo(dir: string, o: Required<Omit<GatherOptions, 'reporter
       const l = DEMO_VARIANT_LABELS[r.variant];
       return [
         { variant: l, stage: 'CAM heat map', kind: 'heat', camDir },
-        ...(Number.isFinite(r.bestThreshold) ? [{ variant: l, stage: 'CAM', kind: 'cam-label', camDir, threshold: r.bestThreshold } as const] : []),
+        ...(Number.isFinite(r.bestThreshold) ? [{ variant: l, stage: 'CAM pseudo-label', kind: 'cam-label', camDir, threshold: r.bestThreshold } as const] : []),
         ...(folders.some((f) => f.variant === l) ? evalImageSources(join(fullDir, l), l, id) : []),
       ];
     }),
@@ -209,7 +209,7 @@ async function gatherDemo(dir: string, o: Required<Omit<GatherOptions, 'reporter
       `CAM network: '${p.backbone}' backbone, ${p.pretrainSteps ? `pre-trained ${p.pretrainSteps} steps, then ${p.steps} fine-tuning steps per variant` : `${p.steps} steps per variant`}, batch ${p.batchSize}, crop ${p.crop}; CAMs at scales ${p.scales?.join(', ')}${p.flip ? ' with flips' : ''}; seeds ${seeds.join(', ')}.`,
     ]
     : [`Variants ${labels.join(', ')}; seeds ${seeds.join(', ')}.`];
-  return { title: 'hfpl demo: CAM pseudo-labels with and without the HFPL add-on', intro, runDir: dir, variants: [...new Set([...labels, ...folders.map((f) => f.variant)])], summary, training, sweeps, perClass, stages, paired, images, notes };
+  return { title: 'hfpl demo: CAM pseudo-labels with and without the HFPL add-on', intro, runDir: dir, classNames, variants: [...new Set([...labels, ...folders.map((f) => f.variant)])], summary, training, sweeps, perClass, stages, paired, images, notes };
 }
 
 /** Paired differences (variant - baseline, same seed) as a table; null with fewer than two seeds. */
@@ -265,7 +265,7 @@ async function gatherPipeline(dir: string, o: Required<Omit<GatherOptions, 'repo
   return {
     title: `hfpl pipeline: ${name}`,
     intro: [`Data ${op.data} (train split ${op.trainSplit}, evaluation split ${op.evalSplit}); backbone ${op.backbone ?? '-'}, ISL weight ${op.islWeight}, FSL weight ${op.fslWeight}, seed ${op.seed}.`],
-    runDir: dir, variants: [name, ...stageNames], summary: null,
+    runDir: dir, classNames, variants: [name, ...stageNames], summary: null,
     training: stageTrainingGroups([f], { cam: 'CAM network training', aff: 'AffinityNet training', seg: 'Segmentation network training' }),
     sweeps: stageSweepGroups([f], { cam: `CAM pseudo-labels on ${op.trainSplit}: mIoU against the background threshold t`, crf: '+CRF: mIoU at the background thresholds tried' }),
     perClass, stages: stageTable([f], op.evalSplit), paired: null,

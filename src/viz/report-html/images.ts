@@ -63,13 +63,18 @@ const sameSize = (a: LabelMap, b: LabelMap) => a.width === b.width && a.height =
  * files exist (missing ones, e.g. of an unfinished stage, are left out).
  */
 export async function buildBrowserImage(data: string, id: string, split: string, sources: CellSource[], maxSide = 192): Promise<BrowserImage> {
+  palette ??= vocColorMap();
   const img: RgbImage = await readRgbImage(join(data, 'JPEGImages', `${id}.jpg`));
   const gt = readLabelPng(join(gtDir(data), `${id}.png`));
   const cells: BrowserCell[] = [];
+  const present = new Set<number>();
+  const note = (m: LabelMap) => { for (const v of m.data) present.add(v); };
+  note(gt);
   for (const s of sources) {
     if (s.kind === 'label') {
       if (!existsSync(s.png)) continue;
       const m = readLabelPng(s.png);
+      note(m);
       cells.push({ variant: s.variant, stage: s.stage, kind: 'label', overlay: await labelUri(m, maxSide), iou: sameSize(m, gt) ? imageMiou(m, gt) : null });
       continue;
     }
@@ -80,6 +85,7 @@ export async function buildBrowserImage(data: string, id: string, split: string,
       cells.push({ variant: s.variant, stage: s.stage, kind: 'heat', overlay: await encode(heatRgb(heat), cam.width, cam.height, 3, maxSide, 'jpeg'), iou: null });
     } else {
       const m = pseudoLabelFromCams(cam.cams, cam.labels, cam.height, cam.width, { threshold: s.threshold });
+      note(m);
       cells.push({ variant: s.variant, stage: s.stage, kind: 'label', overlay: await labelUri(m, maxSide), iou: sameSize(m, gt) ? imageMiou(m, gt) : null });
     }
   }
@@ -88,5 +94,6 @@ export async function buildBrowserImage(data: string, id: string, split: string,
     id, split, width: Math.round(img.width * scale), height: Math.round(img.height * scale),
     image: await encode(img.data, img.width, img.height, 3, maxSide, 'jpeg'), gt: await labelUri(gt, maxSide),
     stages: [...new Set(cells.map((c) => c.stage))], variants: [...new Set(cells.map((c) => c.variant))], cells,
+    classes: [...present].filter((c) => c !== 255).sort((a, b) => a - b).map((index) => ({ index, color: `rgb(${palette![3 * index]},${palette![3 * index + 1]},${palette![3 * index + 2]})` })),
   };
 }

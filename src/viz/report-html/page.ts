@@ -81,7 +81,8 @@ function tile(base: string, overlay: string | null, kind: string, w: number, h: 
   return `<figure class="tile"><div class="stack" style="aspect-ratio:${w}/${h}"><img class="base" src="${base}" alt="">${ov}</div>${cap}</figure>`;
 }
 
-function imageView(im: BrowserImage, i: number): string {
+function imageView(im: BrowserImage, i: number, classNames: string[]): string {
+  const key = im.classes.map((c) => `<span><i style="background:${c.color}"></i>${esc(classNames[c.index] ?? `class ${c.index}`)}</span>`).join('');
   const head = `<tr><th></th><th>image</th><th>ground truth</th>${im.stages.map((s) => `<th>${esc(s)}</th>`).join('')}</tr>`;
   const rows = im.variants.map((v, vi) => {
     const first = vi === 0 ? `<td>${tile(im.image, null, '', im.width, im.height, im.id, null)}</td><td>${tile(im.image, im.gt, 'label', im.width, im.height, 'GT', null)}</td>` : '<td></td><td></td>';
@@ -91,14 +92,14 @@ function imageView(im: BrowserImage, i: number): string {
     }).join('');
     return `<tr><th scope="row">${esc(v)}</th>${first}${cells}</tr>`;
   }).join('');
-  return `<div class="view" data-id="${esc(im.id)}"${i ? ' hidden' : ''}><h3>${esc(im.id)} <small>(${esc(im.split)})</small></h3><table class="grid"><thead>${head}</thead><tbody>${rows}</tbody></table></div>`;
+  return `<div class="view" data-id="${esc(im.id)}"${i ? ' hidden' : ''}><h3>${esc(im.id)} <small>(${esc(im.split)})</small></h3><div class="classkey">${key}</div><table class="grid"><thead>${head}</thead><tbody>${rows}</tbody></table></div>`;
 }
 
-function browser(images: BrowserImage[]): string {
+function browser(images: BrowserImage[], classNames: string[]): string {
   const thumbs = images.map((im, i) => `<button class="thumb" type="button" aria-pressed="${i === 0}" title="${esc(im.id)} (${esc(im.split)})"><img src="${im.image}" alt=""><span>${esc(im.id)}</span></button>`).join('');
   return `<div id="browser"><div class="controls"><div class="thumbs">${thumbs}</div>` +
     `<label class="slider">overlay opacity <input id="opacity" type="range" min="0" max="100" value="60"> <output id="opacity-value">60%</output></label></div>` +
-    `${images.map(imageView).join('')}<p class="hint">Heat maps: jet colours of the largest CAM over the image's classes. Label maps: VOC colours, background transparent. "image mIoU": IoU of this picture alone, averaged over the classes in its GT or prediction. Keys ← → step through the images.</p></div>`;
+    `${images.map((im, i) => imageView(im, i, classNames)).join('')}<p class="hint">Heat maps: jet colours of the largest CAM over the image's classes. Label maps: VOC colours, background transparent. "image mIoU": IoU of this picture alone, averaged over the classes in its GT or prediction. Keys ← → step through the images.</p></div>`;
 }
 
 const SCRIPT = `(() => {
@@ -149,6 +150,7 @@ figure.tile { margin:0; width:150px; } .stack { position:relative; width:150px; 
 .stack img { position:absolute; inset:0; width:100%; height:100%; } .stack img.label { image-rendering:pixelated; }
 .stack img.ov { opacity:var(--overlay); }
 figure.tile figcaption { font-size:11px; text-align:center; color:var(--muted); } figure.tile figcaption b { color:var(--fg); }
+.classkey { display:flex; flex-wrap:wrap; gap:4px 14px; font-size:12px; margin:0 0 6px; } .classkey span { display:inline-flex; align-items:center; gap:5px; } .classkey i { width:12px; height:12px; border-radius:2px; display:inline-block; border:1px solid #0003; }
 .hint { font-size:12px; color:var(--muted); max-width:900px; }
 .notes li { color:#7a4b00; }
 `;
@@ -167,7 +169,7 @@ export function renderReportPage(d: ReportData): string {
   if (d.training.length) add('training', 'Training: loss and learning rate', `<div class="plots">${d.training.map((g) => trainingFigure(g, d.variants)).join('')}</div>`);
   if (d.sweeps.length) add('threshold', 'Background threshold', `<p class="key">Lines: mIoU of the pseudo-labels at each background threshold t; ● the best t (dashed guide), ◆ the contour F computed at that t.</p><div class="plots">${d.sweeps.map((g) => sweepFigure(g, d.variants)).join('')}</div>`);
   if (d.perClass.length) add('classes', 'Per class', `<div class="plots">${d.perClass.map((g) => perClassFigures(g, d.variants)).join('')}</div>`);
-  if (d.images.length) add('images', 'Images', browser(d.images));
+  if (d.images.length) add('images', 'Images', browser(d.images, d.classNames));
   if (d.notes.length) add('notes', 'Notes', `<ul class="notes">${d.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -77,6 +77,8 @@ export interface BrowserImage {
   stages: string[];
   variants: string[];
   cells: BrowserCell[];
+  /** Classes (not void) in the GT or any label map of this image, ascending, with their colours. */
+  classes: { index: number; color: string }[];
 }
 
 /** Everything the page shows. */
@@ -85,6 +87,8 @@ export interface ReportData {
   /** Lines under the title (plan, data, backbone ...). */
   intro: string[];
   runDir: string;
+  /** Class names, background first (for the image browser's colour key). */
+  classNames: string[];
   /** All variant names in display order (colours follow this order). */
   variants: string[];
   summary: NumberTable | null;

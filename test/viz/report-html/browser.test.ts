@@ -125,7 +125,7 @@ describe.skipIf(!chromium)(`report.html in chromium${reason}`, () => {
     expect(thumbs).toHaveLength(3);
     await thumbs[2].click();
     expect(await page.$eval('.view:not([hidden])', (e) => e.getAttribute('data-id'))).toBe('train_0');
-    expect(await page.$$eval('.view:not([hidden]) thead th', (els) => els.map((e) => e.textContent))).toEqual(['', 'image', 'ground truth', 'CAM heat map', 'CAM', '+CRF', 'random walk']);
+    expect(await page.$$eval('.view:not([hidden]) thead th', (els) => els.map((e) => e.textContent))).toEqual(['', 'image', 'ground truth', 'CAM heat map', 'CAM pseudo-label', '+CRF', 'random walk']);
   });
 
   it('saves a full-page screenshot under the run folder', async () => {

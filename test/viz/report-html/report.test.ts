@@ -88,13 +88,14 @@ describe('report data and page of a demo folder', () => {
 
   it('image browser: val images with heat map, CAM and final segmentation; the training image with the stages; image mIoU hand-derived', () => {
     expect(data.images.map((i) => `${i.id}:${i.stages.join('|')}`)).toEqual([
-      'val_0:CAM heat map|CAM|final segmentation', 'val_1:CAM heat map|CAM|final segmentation', 'train_0:CAM heat map|CAM|+CRF|random walk',
+      'val_0:CAM heat map|CAM pseudo-label|final segmentation', 'val_1:CAM heat map|CAM pseudo-label|final segmentation', 'train_0:CAM heat map|CAM pseudo-label|+CRF|random walk',
     ]);
     const iou = (v: string, s: string) => data.images[0].cells.find((c) => c.variant === v && c.stage === s)?.iou;
-    expect(iou('baseline', 'CAM')).toBe(1);
-    expect(iou('+ISL +FSL', 'CAM')).toBeCloseTo((6 / 8 + 8 / 10) / 2, 12);
+    expect(iou('baseline', 'CAM pseudo-label')).toBe(1);
+    expect(iou('+ISL +FSL', 'CAM pseudo-label')).toBeCloseTo((6 / 8 + 8 / 10) / 2, 12);
     expect(iou('+ISL +FSL', 'final segmentation')).toBeCloseTo(0.775, 12);
     expect(iou('baseline', 'CAM heat map')).toBeNull();
+    expect(data.images[0].classes).toEqual([{ index: 0, color: 'rgb(0,0,0)' }, { index: 1, color: 'rgb(128,0,0)' }]); // VOC palette
     expect(data.images[2].cells.filter((c) => c.stage === 'random walk').map((c) => c.iou)).toEqual([1, expect.closeTo(0.775, 12)]);
   });
 
