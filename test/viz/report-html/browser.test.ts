@@ -1,6 +1,6 @@
 /**
  * report.html in a real browser: Debian's chromium driven by puppeteer-core (no browser
- * download). Skips, saying why, when no chromium is found ($HFPL_CHROMIUM, or the usual paths).
+ * download). Skips, saying why, when no chromium is found ($HFPL_CHROMIUM, else the usual paths).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReportHtml } from '../../../src/viz/report-html/write-report.js';
 import { ROWS, STAGES, writeFixtureRun } from './fixture.js';
 
-const CANDIDATES = [process.env.HFPL_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => !!p);
+// $HFPL_CHROMIUM, when set, is the only candidate (so HFPL_CHROMIUM=none skips the test).
+const CANDIDATES = process.env.HFPL_CHROMIUM ? [process.env.HFPL_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 const chromium = CANDIDATES.find((p) => existsSync(p));
 /** Mean absolute difference of two screenshots' RGB values (0 ... 255), Infinity when sizes differ. */
 async function pixelDiff(a: Buffer, b: Buffer): Promise<number> {
@@ -24,6 +25,8 @@ async function pixelDiff(a: Buffer, b: Buffer): Promise<number> {
 }
 
 const reason = chromium ? '' : ` (skipped: no chromium at ${CANDIDATES.join(', ')}; apt-get install chromium or set HFPL_CHROMIUM)`;
+
+if (!chromium) console.warn(`report.html browser test${reason}`);
 
 describe.skipIf(!chromium)(`report.html in chromium${reason}`, () => {
   let dir: string, profile: string;
