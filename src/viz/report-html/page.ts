@@ -75,20 +75,22 @@ function pairedFigure(t: NumberTable, variants: string[]): string {
   return `<figure class="plot narrow" data-plot="paired"><figcaption>Variant − baseline, same seeds</figcaption>${svg}</figure>`;
 }
 
+/** A picture: the image (a CSS background class, so its bytes are embedded once per image) with an overlay. */
 function tile(base: string, overlay: string | null, kind: string, w: number, h: number, caption: string, iou: number | null): string {
   const ov = overlay ? `<img class="ov ${kind}" src="${overlay}" alt="">` : '';
   const cap = iou !== null && Number.isFinite(iou) ? `<figcaption data-iou="${iou}">image mIoU <b>${(100 * iou).toFixed(1)}%</b></figcaption>` : `<figcaption>${esc(caption)}</figcaption>`;
-  return `<figure class="tile"><div class="stack" style="aspect-ratio:${w}/${h}"><img class="base" src="${base}" alt="">${ov}</div>${cap}</figure>`;
+  return `<figure class="tile"><div class="stack ${base}" style="aspect-ratio:${w}/${h}">${ov}</div>${cap}</figure>`;
 }
 
 function imageView(im: BrowserImage, i: number, classNames: string[]): string {
+  const bg = `bi${i}`;
   const key = im.classes.map((c) => `<span><i style="background:${c.color}"></i>${esc(classNames[c.index] ?? `class ${c.index}`)}</span>`).join('');
   const head = `<tr><th></th><th>image</th><th>ground truth</th>${im.stages.map((s) => `<th>${esc(s)}</th>`).join('')}</tr>`;
   const rows = im.variants.map((v, vi) => {
-    const first = vi === 0 ? `<td>${tile(im.image, null, '', im.width, im.height, im.id, null)}</td><td>${tile(im.image, im.gt, 'label', im.width, im.height, 'GT', null)}</td>` : '<td></td><td></td>';
+    const first = vi === 0 ? `<td>${tile(bg, null, '', im.width, im.height, im.id, null)}</td><td>${tile(bg, im.gt, 'label', im.width, im.height, 'GT', null)}</td>` : '<td></td><td></td>';
     const cells = im.stages.map((s) => {
       const c = im.cells.find((x) => x.variant === v && x.stage === s);
-      return `<td>${c ? tile(im.image, c.overlay, c.kind, im.width, im.height, c.kind === 'heat' ? 'max over classes' : '', c.iou) : ''}</td>`;
+      return `<td>${c ? tile(bg, c.overlay, c.kind, im.width, im.height, c.kind === 'heat' ? 'max over classes' : '', c.iou) : ''}</td>`;
     }).join('');
     return `<tr><th scope="row">${esc(v)}</th>${first}${cells}</tr>`;
   }).join('');
@@ -96,8 +98,9 @@ function imageView(im: BrowserImage, i: number, classNames: string[]): string {
 }
 
 function browser(images: BrowserImage[], classNames: string[]): string {
-  const thumbs = images.map((im, i) => `<button class="thumb" type="button" aria-pressed="${i === 0}" title="${esc(im.id)} (${esc(im.split)})"><img src="${im.image}" alt=""><span>${esc(im.id)}</span></button>`).join('');
-  return `<div id="browser"><div class="controls"><div class="thumbs">${thumbs}</div>` +
+  const thumbs = images.map((im, i) => `<button class="thumb" type="button" aria-pressed="${i === 0}" title="${esc(im.id)} (${esc(im.split)})"><i class="bi${i}" style="aspect-ratio:${im.width}/${im.height}"></i><span>${esc(im.id)}</span></button>`).join('');
+  const backgrounds = images.map((im, i) => `.bi${i}{background-image:url("${im.image}")}`).join('\n');
+  return `<style>${backgrounds}</style><div id="browser"><div class="controls"><div class="thumbs">${thumbs}</div>` +
     `<label class="slider">overlay opacity <input id="opacity" type="range" min="0" max="100" value="60"> <output id="opacity-value">60%</output></label></div>` +
     `${images.map((im, i) => imageView(im, i, classNames)).join('')}<p class="hint">Heat maps: jet colours of the largest CAM over the image's classes. Label maps: VOC colours, background transparent. "image mIoU": IoU of this picture alone, averaged over the classes in its GT or prediction. Keys ← → step through the images.</p></div>`;
 }
@@ -142,11 +145,11 @@ ul.best { margin:6px 0 0; padding-left:18px; font-size:12px; color:#333; }
 .controls { position:sticky; top:0; z-index:2; background:#fffffff0; padding:6px 0; border-bottom:1px solid var(--line); display:flex; flex-wrap:wrap; gap:10px; align-items:center; justify-content:space-between; }
 .thumbs { display:flex; flex-wrap:wrap; gap:6px; }
 .thumb { border:2px solid transparent; background:var(--panel); border-radius:5px; padding:2px; cursor:pointer; display:flex; flex-direction:column; align-items:center; font-size:10px; color:var(--muted); }
-.thumb img { width:56px; height:auto; display:block; } .thumb[aria-pressed="true"] { border-color:var(--accent); color:var(--fg); }
+.thumb i { width:56px; display:block; background-size:100% 100%; } .thumb[aria-pressed="true"] { border-color:var(--accent); color:var(--fg); }
 .slider { font-weight:600; display:flex; align-items:center; gap:8px; } .slider input { width:200px; } output { font-variant-numeric:tabular-nums; min-width:3em; }
 table.grid td, table.grid th { border:none; padding:3px 4px; vertical-align:top; } table.grid thead th { font-size:12px; color:var(--muted); text-align:center; }
 table.grid th[scope=row] { font-size:13px; vertical-align:middle; text-align:right; }
-figure.tile { margin:0; width:150px; } .stack { position:relative; width:150px; background:#000; border-radius:3px; overflow:hidden; }
+figure.tile { margin:0; width:150px; } .stack { position:relative; width:150px; background-color:#000; background-size:100% 100%; border-radius:3px; overflow:hidden; }
 .stack img { position:absolute; inset:0; width:100%; height:100%; } .stack img.label { image-rendering:pixelated; }
 .stack img.ov { opacity:var(--overlay); }
 figure.tile figcaption { font-size:11px; text-align:center; color:var(--muted); } figure.tile figcaption b { color:var(--fg); }

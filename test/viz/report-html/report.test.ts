@@ -106,6 +106,7 @@ describe('report data and page of a demo folder', () => {
     expect(r.bytes).toBe(Buffer.byteLength(html));
     expect(html).not.toMatch(/(src|href)="(?!data:|#)/);
     expect(html).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/url\((?!"data:)/);
     expect(html.match(/<figure class="plot[" ]/g)).toHaveLength(12);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
     expect(html).toContain('data-key="summary:baseline:miou" data-value="0.51">51.0 ± 1.4<');
