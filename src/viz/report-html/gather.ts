@@ -242,7 +242,9 @@ async function gatherPipeline(dir: string, o: Required<Omit<GatherOptions, 'repo
   const notes: string[] = [];
   const pj = readJsonOrNull<PipelineJson>(join(dir, 'pipeline.json'))!;
   const op = pj.options;
-  const name = `${op.baseline ?? 'cam'}${(op.islWeight ?? 0) > 0 ? ' +ISL' : ''}${(op.fslWeight ?? 0) > 0 ? ' +FSL' : ''}`;
+  // The CAM network's own config says which losses it trained with (with --cam-run the pipeline's weights are unused).
+  const cam = readJsonOrNull<{ baseline?: string; islWeight?: number; fslWeight?: number }>(join(op.camRun ?? join(dir, 'train-cam'), 'config.json')) ?? op;
+  const name = `${cam.baseline ?? 'cam'}${(cam.islWeight ?? 0) > 0 ? ' +ISL' : ''}${(cam.fslWeight ?? 0) > 0 ? ' +FSL' : ''}`;
   const f = gatherStageFolder(dir, name);
   if (op.camRun && !f.training.some((t) => t.kind === 'cam')) {
     const pts = readMetricsJsonl(op.camRun);
@@ -264,7 +266,7 @@ async function gatherPipeline(dir: string, o: Required<Omit<GatherOptions, 'repo
   ] : [];
   return {
     title: `hfpl pipeline: ${name}`,
-    intro: [`Data ${op.data} (train split ${op.trainSplit}, evaluation split ${op.evalSplit}); backbone ${op.backbone ?? '-'}, ISL weight ${op.islWeight}, FSL weight ${op.fslWeight}, seed ${op.seed}.`],
+    intro: [`Data ${op.data} (train split ${op.trainSplit}, evaluation split ${op.evalSplit}); backbone ${op.backbone ?? '-'}; CAM network ${op.camRun ? `${op.camRun} (` : '('}ISL weight ${cam.islWeight ?? '-'}, FSL weight ${cam.fslWeight ?? '-'}); seed ${op.seed}.`],
     runDir: dir, classNames, variants: [name, ...stageNames], summary: null,
     training: stageTrainingGroups([f], { cam: 'CAM network training', aff: 'AffinityNet training', seg: 'Segmentation network training' }),
     sweeps: stageSweepGroups([f], { cam: `CAM pseudo-labels on ${op.trainSplit}: mIoU against the background threshold t`, crf: '+CRF: mIoU at the background thresholds tried' }),

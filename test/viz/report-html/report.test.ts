@@ -132,9 +132,11 @@ describe('report data and page of a demo folder', () => {
     }
   });
 
-  it('a pipeline folder: stages as series, CAM run from pipeline.json', async () => {
+  it('a pipeline folder: stages as series, CAM run and its losses from pipeline.json and the run\'s config', async () => {
     const pdir = join(dir, 'full', 'baseline');
-    writeFileSync(join(pdir, 'pipeline.json'), JSON.stringify({ options: { data: join(dir, 'data'), trainSplit: join(dir, 'full', 'train-first1.txt'), evalSplit: 'val', camRun: join(dir, 'runs', 'baseline-s0'), baseline: 'cam', islWeight: 0, fslWeight: 0, backbone: 'tiny', seed: 0 } }));
+    writeFileSync(join(pdir, 'pipeline.json'), JSON.stringify({ options: { data: join(dir, 'data'), trainSplit: join(dir, 'full', 'train-first1.txt'), evalSplit: 'val', camRun: join(dir, 'runs', 'baseline-s0'), baseline: 'cam', islWeight: 0.2, fslWeight: 1, backbone: 'tiny', seed: 0 } }));
+    // the name comes from the CAM run's own config (the pipeline's weights are unused with --cam-run)
+    writeFileSync(join(dir, 'runs', 'baseline-s0', 'config.json'), JSON.stringify({ baseline: 'cam', islWeight: 0, fslWeight: 0 }));
     const d = await gatherReport(pdir);
     expect(d.title).toBe('hfpl pipeline: cam');
     expect(d.training.map((g) => g.title)).toEqual(['CAM network training', 'AffinityNet training', 'Segmentation network training']);
