@@ -2,7 +2,7 @@
  * The HTML page of the report: one self-contained file (inline CSS, SVG plots, pictures as
  * data: URIs, a few lines of script for the image browser); nothing is fetched.
  */
-import { esc, groupedBars, intervalPlot, legend, linePlot, SERIES_COLORS, type LineSeries, type PlotMarker } from './svg.js';
+import { esc, groupedBars, intervalPlot, legend, linePlot, movingAverage, SERIES_COLORS, type LineSeries, type PlotMarker } from './svg.js';
 import type { BrowserImage, NumberTable, PerClassGroup, ReportData, SweepGroup, TableCell, TrainingGroup } from './types.js';
 
 const DASHES = ['', '6 3', '2 3', '10 3 2 3'];
@@ -35,7 +35,16 @@ function trainingFigure(g: TrainingGroup, variants: string[]): string {
   const series = (f: (p: { step: number; loss: number; lr: number }) => number): LineSeries[] => g.series.map((s) => ({
     name: s.name, color: colorOf(variants, s.variant), dash: DASHES[s.seedIndex % DASHES.length] || undefined, points: s.points.map((p) => [p.step, f(p)]),
   }));
-  const loss = linePlot({ title: `${g.title}: loss`, height: 230, x: { label: 'step' }, y: { label: 'loss' }, series: series((p) => p.loss) });
+  // Long runs: the logged loss faint, a moving average over ~1/25 of the run on top.
+  const raw = series((p) => p.loss);
+  const smooth = raw.flatMap((s) => {
+    const w = 2 * Math.floor(s.points.length / 50) + 1;
+    if (w < 5) return [];
+    const ys = movingAverage(s.points.map((p) => p[1]), w);
+    return [{ ...s, name: `${s.name} (moving average of ${w})`, points: s.points.map((p, i): [number, number] => [p[0], ys[i]]) }];
+  });
+  const lossSeries = smooth.length ? [...raw.map((s) => ({ ...s, opacity: 0.3 })), ...smooth] : raw;
+  const loss = linePlot({ title: `${g.title}: loss`, height: 230, x: { label: 'step' }, y: { label: smooth.length ? 'loss (faint: as logged)' : 'loss' }, series: lossSeries });
   const hasLr = g.series.some((s) => s.points.some((p) => Number.isFinite(p.lr)));
   const lr = hasLr ? linePlot({ title: `${g.title}: learning rate`, height: 130, x: { label: 'step' }, y: { label: 'lr', zero: true }, series: series((p) => p.lr) }) : '';
   return `<figure class="plot" data-plot="training"><figcaption>${esc(g.title)}</figcaption>${loss}${lr ? `<div class="sub">${lr}</div>` : ''}${legend(series(() => 0))}</figure>`;

@@ -41,6 +41,8 @@ export interface LineSeries {
   color: string;
   /** SVG dash array, e.g. '4 3' (solid when absent). */
   dash?: string;
+  /** Stroke opacity (default 1), e.g. for the raw values under a smoothed line. */
+  opacity?: number;
   points: [number, number][];
 }
 
@@ -77,7 +79,7 @@ export interface LinePlotSpec {
   title: string;
 }
 
-const M = { l: 52, r: 12, t: 10, b: 38 };
+const M = { l: 52, r: 22, t: 10, b: 38 };
 
 function range(values: number[], a: AxisSpec): [number, number] {
   const finite = values.filter((v) => Number.isFinite(v) && (!a.log || v > 0));
@@ -123,7 +125,7 @@ export function linePlot(spec: LinePlotSpec): string {
     const pts = s.points.filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]) && (!spec.y.log || p[1] > 0));
     if (pts.length === 0) continue;
     const d = pts.map((p, i) => `${i ? 'L' : 'M'}${px(p[0])},${py(p[1])}`).join('');
-    parts.push(`<path class="series" d="${d}" stroke="${s.color}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}><title>${esc(s.name)}</title></path>`);
+    parts.push(`<path class="series" d="${d}" stroke="${s.color}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}${s.opacity !== undefined ? ` stroke-opacity="${s.opacity}" stroke-width="1"` : ''}><title>${esc(s.name)}</title></path>`);
     if (pts.length === 1) parts.push(`<circle class="marker" cx="${px(pts[0][0])}" cy="${py(pts[0][1])}" r="3" fill="${s.color}"/>`);
   }
   for (const m of spec.markers ?? []) {
@@ -170,6 +172,20 @@ export function groupedBars(spec: BarPlotSpec): string {
   });
   parts.push('</svg>');
   return parts.join('');
+}
+
+/**
+ * Centred moving average over `window` points (odd; shrinks at the ends), for noisy curves
+ * such as a loss logged every few steps.
+ */
+export function movingAverage(values: number[], window: number): number[] {
+  const h = Math.floor(window / 2);
+  return values.map((_, i) => {
+    const lo = Math.max(0, i - h), hi = Math.min(values.length - 1, i + h);
+    let sum = 0;
+    for (let j = lo; j <= hi; j++) sum += values[j];
+    return sum / (hi - lo + 1);
+  });
 }
 
 /** An HTML legend: a swatch and name per entry (dashed swatch for dashed lines). */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatherReport } from '../../../src/viz/report-html/gather.js';
 import { formatCell } from '../../../src/viz/report-html/page.js';
 import { imageMiou, pairedDifferences, pairedInterval } from '../../../src/viz/report-html/stats.js';
-import { groupedBars, linePlot, niceTicks } from '../../../src/viz/report-html/svg.js';
+import { groupedBars, linePlot, movingAverage, niceTicks } from '../../../src/viz/report-html/svg.js';
 import { writeReportHtml } from '../../../src/viz/report-html/write-report.js';
 import type { NumberTable, ReportData } from '../../../src/viz/report-html/types.js';
 import { ROWS, STAGES, writeFixtureRun } from './fixture.js';
@@ -43,7 +43,7 @@ describe('report statistics', () => {
     expect(niceTicks(0, 1, 5)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
     expect(niceTicks(0.0013, 0.0071, 4)).toEqual([0.002, 0.004, 0.006]);
     const svg = linePlot({ title: 't', x: { label: 'x' }, y: { label: 'y' }, series: [{ name: 'a', color: '#000', points: [[0, 0], [1, 1]] }] });
-    expect(svg.match(/class="series" d="M52,222L508,10"/)).not.toBeNull();
+    expect(svg.match(/class="series" d="M52,222L498,10"/)).not.toBeNull();
     const bars = groupedBars({ title: 'b', categories: ['p', 'q'], series: [{ name: 's', color: '#000', values: [50, null] }], y: { label: '%', max: 100 }, format: String });
     expect(bars.match(/class="bar"/g)).toHaveLength(1);
     expect(bars).toMatch(/height="96"/); // half of the 192-pixel plot area
@@ -148,5 +148,12 @@ describe('report data and page of a demo folder', () => {
   it('a folder that is no run: one E_IO line naming it', async () => {
     await expect(gatherReport(join(dir, 'data'))).rejects.toThrow(`${join(dir, 'data')}: not an hfpl run folder`);
     await expect(gatherReport(join(dir, 'nope'))).rejects.toThrow(/nope: run folder not found/);
+  });
+});
+
+describe('moving average', () => {
+  it('averages a centred window that shrinks at the ends', () => {
+    expect(movingAverage([1, 2, 3, 4, 10], 3)).toEqual([1.5, 2, 3, 17 / 3, 7]);
+    expect(movingAverage([5], 5)).toEqual([5]);
   });
 });
