@@ -92,20 +92,25 @@ function stageSweepGroups(folders: StageFolder[], titles: Record<'cam' | 'crf', 
     .filter((g) => g.series.length > 0);
 }
 
+/** The `runs/<variant>-s<seed>` folders of a demo, in (seed, variant) order. */
+function demoRunFolders(dir: string): { variant: DemoVariant; seed: number }[] {
+  const runs = existsSync(join(dir, 'runs')) ? readdirSync(join(dir, 'runs')) : [];
+  const order = Object.keys(DEMO_VARIANTS);
+  return runs.flatMap((name) => {
+    const m = /^(\w+)-s(\d+)$/.exec(name);
+    return m && m[1] in DEMO_VARIANTS ? [{ variant: m[1] as DemoVariant, seed: Number(m[2]) }] : [];
+  }).sort((a, b) => a.seed - b.seed || order.indexOf(a.variant) - order.indexOf(b.variant));
+}
+
 /** Per-seed rows of a demo: results.json, else each run's eval-val.json. */
 function demoRows(dir: string, notes: string[]): { rows: DemoRowLike[]; plan: Partial<DemoPlan> | null } {
   const res = readJsonOrNull<{ plan?: DemoPlan; rows?: DemoRowLike[] }>(join(dir, 'results.json'));
   if (res?.rows) return { rows: res.rows, plan: res.plan ?? null };
-  const runs = existsSync(join(dir, 'runs')) ? readdirSync(join(dir, 'runs')) : [];
   const rows: DemoRowLike[] = [];
-  for (const name of runs) {
-    const m = /^(\w+)-s(\d+)$/.exec(name);
-    if (!m || !(m[1] in DEMO_VARIANTS)) continue;
-    const e = readEvalFile(join(dir, 'runs', name, 'eval-val.json'));
-    if (e) rows.push({ variant: m[1] as DemoVariant, seed: Number(m[2]), miou: e.miou, contourF: e.contourF, bestThreshold: e.bestThreshold ?? Number.NaN });
+  for (const { variant, seed } of demoRunFolders(dir)) {
+    const e = readEvalFile(join(dir, 'runs', `${variant}-s${seed}`, 'eval-val.json'));
+    if (e) rows.push({ variant, seed, miou: e.miou, contourF: e.contourF, bestThreshold: e.bestThreshold ?? Number.NaN });
   }
-  const order = Object.keys(DEMO_VARIANTS);
-  rows.sort((a, b) => a.seed - b.seed || order.indexOf(a.variant) - order.indexOf(b.variant));
   notes.push(`${join(dir, 'results.json')} not found (unfinished demo): the tables use each run's eval-val.json${rows.length ? '' : ', and no run has been evaluated yet'}.`);
   return { rows, plan: null };
 }
@@ -116,19 +121,21 @@ async function gatherDemo(dir: string, o: Required<Omit<GatherOptions, 'reporter
   const { rows, plan } = demoRows(dir, notes);
   const runDir = (v: DemoVariant, s: number) => join(dir, 'runs', `${v}-s${s}`);
   const order = plan?.variants ?? (Object.keys(DEMO_VARIANTS) as DemoVariant[]);
-  const variants = [...new Set(rows.map((r) => r.variant))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  // Runs still training have no row yet, but their loss curves belong in the report.
+  const folders0 = [...rows, ...demoRunFolders(dir).filter((f) => !rows.some((r) => r.variant === f.variant && r.seed === f.seed))];
+  const variants = [...new Set(folders0.map((r) => r.variant))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
   const labels = variants.map((v) => DEMO_VARIANT_LABELS[v]);
-  const seeds = [...new Set(rows.map((r) => r.seed))];
-  const many = seeds.length > 1;
+  const seeds = [...new Set(folders0.map((r) => r.seed))].sort((a, b) => a - b);
+  const many = new Set(rows.map((r) => r.seed)).size > 1;
   const data = join(dir, 'data');
   const evals = new Map(rows.map((r) => [r, readEvalFile(join(runDir(r.variant, r.seed), 'eval-val.json'))]));
   const classNames = [...evals.values()].find((e) => e)?.classNames ?? [];
 
   const pct = (key: string, xs: number[]) => ({ key, value: meanStd(xs).mean, spread: many ? meanStd(xs).std : undefined, percent: true });
   const summary: NumberTable | null = rows.length === 0 ? null : {
-    caption: `CAM pseudo-labels on val at each network's best background threshold${many ? ` (mean ± sample std over seeds ${seeds.join(', ')})` : ''}, and the CAM network's classification on val.`,
+    caption: `CAM pseudo-labels on val at each network's best background threshold${many ? ` (mean ± sample std over seeds ${[...new Set(rows.map((r) => r.seed))].join(', ')})` : ''}, and the CAM network's classification on val.`,
     headers: ['CAM network', 'mIoU (%)', 'contour F (%)', 'best t', 'cls mAP (%)', 'exact match (%)', 'seeds'],
-    rows: variants.map((v) => {
+    rows: variants.filter((v) => rows.some((r) => r.variant === v)).map((v) => {
       const rs = rows.filter((r) => r.variant === v);
       const opt = (k: 'mAP' | 'exactMatch') => (rs.every((r) => typeof r[k] === 'number') ? pct(`summary:${DEMO_VARIANT_LABELS[v]}:${k}`, rs.map((r) => r[k]!)) : { text: '-' });
       return {
@@ -143,11 +150,11 @@ async function gatherDemo(dir: string, o: Required<Omit<GatherOptions, 'reporter
   };
 
   const seedIndex = (s: number) => seeds.indexOf(s);
-  const name = (v: DemoVariant, s: number) => `${DEMO_VARIANT_LABELS[v]}${many ? ` s${s}` : ''}`;
+  const name = (v: DemoVariant, s: number) => `${DEMO_VARIANT_LABELS[v]}${seeds.length > 1 ? ` s${s}` : ''}`;
   const training: TrainingGroup[] = [];
   const pre = readMetricsJsonl(join(dir, 'runs', 'pretrain'));
   if (pre?.length) training.push({ title: 'Shared backbone pre-training (baseline losses)', series: [{ name: 'pre-training', variant: 'pre-training', seedIndex: 0, points: pre }] });
-  const camSeries = rows.flatMap((r) => {
+  const camSeries = folders0.flatMap((r) => {
     const pts = readMetricsJsonl(runDir(r.variant, r.seed));
     return pts?.length ? [{ name: name(r.variant, r.seed), variant: DEMO_VARIANT_LABELS[r.variant], seedIndex: seedIndex(r.seed), points: pts }] : [];
   });

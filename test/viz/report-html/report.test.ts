@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +127,12 @@ describe('report data and page of a demo folder', () => {
       expect(d.paired).toBeNull();
       expect(d.notes.join('\n')).toMatch(/results\.json not found/);
       expect(d.notes.join('\n')).toMatch(/No refinement stages/);
+      // both-s1 is still training (no eval-val.json): no table row, but its loss curve is shown
+      mkdirSync(join(p, 'runs', 'both-s1'));
+      writeFileSync(join(p, 'runs', 'both-s1', 'metrics.jsonl'), '{"step":10,"lr":0.01,"loss":0.7}\n{"step":20,"lr":0.009,"loss":0.6}\n{"step":3');
+      const d2 = await gatherReport(p);
+      expect(d2.summary?.rows.map((r) => r.cells[0])).toEqual(d.summary?.rows.map((r) => r.cells[0]));
+      expect(d2.training[1].series.map((x) => `${x.name}:${x.points.length}`)).toEqual(['baseline s0:4', '+ISL +FSL s0:4', 'baseline s1:4', '+ISL +FSL s1:2']); // torn last line skipped
     } finally {
       rmSync(p, { recursive: true, force: true });
     }
