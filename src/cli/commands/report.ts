@@ -17,7 +17,7 @@ interface ReportFlags {
 
 /** "report.html (812 KB, 6 plots, 6 images)": how the closing lines name the page. */
 export function describeReportHtml(r: ReportHtmlResult): string {
-  return `${r.path} (${(r.bytes / 1024).toFixed(0)} KB, ${r.plots} plots, ${r.images} image${r.images === 1 ? '' : 's'})`;
+  return `${r.path} (${(r.bytes / 1024).toFixed(0)} KB, ${r.plots} plot${r.plots === 1 ? '' : 's'}, ${r.images} image${r.images === 1 ? '' : 's'})`;
 }
 
 export function registerReport(program: Command): void {
