@@ -151,3 +151,8 @@ export { runEval, readIdList, type EvalRunOptions, type EvalRunResult } from './
 export { jet, heatmapOverlay, maxOverMaps, colorizeLabels } from './viz/colormap.js';
 export { composeGrid, writeRgbPng } from './viz/panels.js';
 export { formatDemoTable, formatDemoRows, summariseDemo, meanStd, writeDemoPanels, writeDemoReport, type DemoSummaryRow } from './viz/demo-report.js';
+export { writeReportHtml, type ReportHtmlResult } from './viz/report-html/write-report.js';
+export { gatherReport, type GatherOptions } from './viz/report-html/gather.js';
+export { renderReportPage } from './viz/report-html/page.js';
+export { pairedDifferences, pairedInterval, imageMiou, type PairedDifference } from './viz/report-html/stats.js';
+export type { ReportData, NumberTable, TableCell, TrainingGroup, SweepGroup, PerClassGroup, BrowserImage, BrowserCell } from './viz/report-html/types.js';

@@ -69,6 +69,12 @@ describe('hfpl demo --quick', () => {
       const png = decode(readFileSync(join(out, p)));
       expect([png.width, png.height]).toEqual([4 * 128 + 3 * 4, 2 * 128 + 4]); // image | GT | CAM | pseudo, 2 variants
     }
-    expect(logged.join('\n')).toMatch(/demo finished in .* min; report/);
+    expect(logged.at(-1)).toMatch(new RegExp(`demo finished in .* min; report .*report\\.md and .*report\\.html \\(\\d+ KB, 5 plots, 6 images\\)$`));
+    // report.html beside report.md shows results.json's numbers
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    for (const r of results.rows as DemoRow[]) {
+      const label = r.variant === 'both' ? '+ISL +FSL' : 'baseline';
+      expect(html).toContain(`data-key="summary:${label}:miou" data-value="${r.miou}">${(100 * r.miou).toFixed(1)}<`);
+    }
   }, 300_000);
 });

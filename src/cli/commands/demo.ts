@@ -18,6 +18,8 @@ import { formatAffinityDiagnostics } from '../../infer/affinity-diagnostics.js';
 import { DEMO_VARIANT_LABELS, type DemoRow } from '../../train/demo-run.js';
 import type { RgbImage } from '../../data/types.js';
 import { finalSegTile, writeStagePanels } from '../../viz/stage-panels.js';
+import { writeReportHtml } from '../../viz/report-html/write-report.js';
+import { describeReportHtml } from './report.js';
 
 interface DemoFlags {
   quick?: boolean;
@@ -116,6 +118,7 @@ export function registerDemo(program: Command): void {
       console.log('');
       console.log(formatDemoTable(result.rows));
       console.log('');
-      console.log(`demo finished in ${((performance.now() - t0) / 60000).toFixed(1)} min; report ${join(f.out, 'report.md')}`);
+      const html = await writeReportHtml(f.out, { reporter: createReporter(f.quiet ? 'silent' : 'bar') });
+      console.log(`demo finished in ${((performance.now() - t0) / 60000).toFixed(1)} min; report ${join(f.out, 'report.md')} and ${describeReportHtml(html)}`);
     });
 }

@@ -13,6 +13,7 @@ import { registerTrainSeg } from './train-seg.js';
 import { registerInferSeg } from './infer-seg.js';
 import { registerPipeline } from './pipeline.js';
 import { registerConvertWeights } from './convert-weights.js';
+import { registerReport } from './report.js';
 
 /** Every subcommand, in the order `hfpl --help` lists them. */
 export const commandModules: ReadonlyArray<(program: Command) => void> = [
@@ -30,4 +31,5 @@ export const commandModules: ReadonlyArray<(program: Command) => void> = [
   registerInferSeg,
   registerPipeline,
   registerConvertWeights,
+  registerReport,
 ];

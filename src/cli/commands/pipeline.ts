@@ -8,6 +8,8 @@ import { runPipeline } from '../../pipeline/run-pipeline.js';
 import { createReporter } from '../../util/progress.js';
 import { parseScales } from './infer-cam.js';
 import { numberFlag } from './train-cam.js';
+import { writeReportHtml } from '../../viz/report-html/write-report.js';
+import { describeReportHtml } from './report.js';
 
 interface PipelineFlags {
   data: string;
@@ -84,6 +86,7 @@ export function registerPipeline(program: Command): void {
         if (!s.metrics) continue;
         console.log(`${s.stage.padEnd(11)} ${s.metrics.split.padEnd(7)} ${(100 * s.metrics.miou).toFixed(1).padStart(5)}%  ${(100 * s.metrics.contourF).toFixed(1).padStart(5)}%${s.skipped ? '  (done before)' : ''}`);
       }
-      console.log(`pipeline: ${r.seconds.toFixed(1)} s; outputs in ${f.out}`);
+      const html = await writeReportHtml(f.out, { reporter: createReporter(f.quiet ? 'silent' : 'bar') });
+      console.log(`pipeline: ${r.seconds.toFixed(1)} s; outputs in ${f.out}; report ${describeReportHtml(html)}`);
     });
 }
