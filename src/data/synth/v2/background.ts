@@ -47,7 +47,7 @@ export function paintBackground(rng: Rng, c: Canvas): void {
   const seed = rng.nextUint32();
   const gA = rng.uniform(0, 2 * Math.PI), gAmp = rng.uniform(10, 35);
   const gx = Math.cos(gA) / side, gy = Math.sin(gA) / side;
-  const grain = rng.uniform(0.015, 0.04) * side, grainAmp = rng.uniform(8, 22), blotch = rng.uniform(0.2, 0.5) * side, blotchAmp = rng.uniform(10, 30);
+  const grain = rng.uniform(0.015, 0.04) * side, grainAmp = rng.uniform(10, 28), blotch = rng.uniform(0.2, 0.5) * side, blotchAmp = rng.uniform(10, 30);
   const tint = [rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(-1, 1)];
   const rgb = c.rgb;
   for (let y = 0, p = 0; y < H; y++) {

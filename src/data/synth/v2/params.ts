@@ -59,7 +59,7 @@ export interface SynthV2Params {
    * Default 0.7 (see docs/benchmark-v2.md for the body-only accuracy it gives).
    */
   bodyCue: number;
-  /** [min, max] class-free distractors behind the objects (sticks, boards, pebbles, bushes). Default [3, 8]. */
+  /** [min, max] class-free distractors behind the objects (sticks, boards, pebbles, bushes). Default [4, 10]. */
   distractors: [number, number];
   /** [min, max] class-free occluders drawn in front of the objects (mask 0 where they lie). Default [0, 2]. */
   occluders: [number, number];
@@ -78,7 +78,7 @@ export const DEFAULT_SYNTH_V2_PARAMS: Readonly<SynthV2Params> = Object.freeze({
   partFraction: [0.05, 0.1],
   minPart: 0.06,
   bodyCue: 0.7,
-  distractors: [3, 8],
+  distractors: [4, 10],
   occluders: [0, 2],
   jpegQuality: 92,
 }) as Readonly<SynthV2Params>;

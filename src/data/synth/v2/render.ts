@@ -21,7 +21,7 @@ import { synthSampleId, synthSampleSeed, type SynthSplit } from '../params.js';
 import { markInk } from '../patterns.js';
 import { boxSum, fillPolygon, integral } from '../shapes.js';
 import { makeDistractor, paintBackground, polyBox, type Canvas } from './background.js';
-import { hsv } from './noise.js';
+import { hsv, smoothstep } from './noise.js';
 import { familyOutline, fromFrame, type Frame } from './outline.js';
 import type { SynthV2Params } from './params.js';
 import { SPECIES } from './species.js';
@@ -63,7 +63,9 @@ const COUNT_SCALE = [1, 0.85, 0.75];
 /** Smallest visible fraction of an earlier body. */
 const MIN_VISIBLE = 0.4;
 /** Chance that a body's brightness matches its surroundings. */
-const CAMOUFLAGE = 0.25;
+const CAMOUFLAGE = 0.4;
+/** Chance that a body loses its edge on one side (blends into its surroundings). */
+const LOST_EDGE = 0.35;
 /** Smallest luminance difference between the glyph ink and the part's base colour. */
 const INK_CONTRAST = 95;
 const luma = (c: Rgb) => 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
@@ -219,7 +221,9 @@ function paintObject(rng: Rng, c: Canvas, cov: Uint8Array, poly: Float64Array, f
   const contrast = 0.5 * (1 + bodyCue) * rng.uniform(sp.contrast[0], sp.contrast[1]);
   const texture: TextureParams = { kind: sp.texture, period: rng.uniform(sp.period[0], sp.period[1]), phase: rng.next(), seed: rng.nextUint32() };
   const belly = rng.bernoulli(0.45) ? { side: rng.bernoulli(0.5) ? 1 : -1, off: rng.uniform(0.05, 0.35) * (f.b / f.r), mix: rng.uniform(0.2, 0.4) } : null;
-  const gradient = rng.uniform(0.08, 0.2), rim = rng.uniform(0.1, 0.3), grain = rng.uniform(3, 7);
+  const gradient = rng.uniform(0.08, 0.2), rim = rng.uniform(0.05, 0.25), grain = rng.uniform(3, 7);
+  // Lost edge: on one side, the body's rim blends into what lies behind it (haze, deep shadow).
+  const fa = rng.uniform(0, 2 * Math.PI), lost = rng.bernoulli(LOST_EDGE) ? { x: Math.cos(fa), y: Math.sin(fa), k: rng.uniform(0.5, 0.9) } : null;
   let noise = rng.nextUint32() | 1;
   const nextNoise = () => {
     noise ^= noise << 13;
@@ -264,9 +268,10 @@ function paintObject(rng: Rng, c: Canvas, cov: Uint8Array, poly: Float64Array, f
       const inner = boxSum(sat2, W, H, x - hd, y - hd, 2 * hd + 1, 2 * hd + 1) / box;
       const shade = (1 + (gradient * (dx * light[0] + dy * light[1])) / f.r) * (1 - rim * Math.max(0, 1.6 - 1.6 * inner));
       const e = grain * nextNoise();
-      rgb[3 * p] = (r0 + m * (ink[0] - r0)) * shade + e;
-      rgb[3 * p + 1] = (g0 + m * (ink[1] - g0)) * shade + e;
-      rgb[3 * p + 2] = (b0 + m * (ink[2] - b0)) * shade + e;
+      const t = lost ? lost.k * smoothstep(0.1, 0.6, (dx * lost.x + dy * lost.y) / f.r) * Math.min(1, Math.max(0, 2 - 2.5 * inner)) : 0;
+      rgb[3 * p] = (1 - t) * ((r0 + m * (ink[0] - r0)) * shade + e) + t * rgb[3 * p];
+      rgb[3 * p + 1] = (1 - t) * ((g0 + m * (ink[1] - g0)) * shade + e) + t * rgb[3 * p + 1];
+      rgb[3 * p + 2] = (1 - t) * ((b0 + m * (ink[2] - b0)) * shade + e) + t * rgb[3 * p + 2];
     }
   }
 
