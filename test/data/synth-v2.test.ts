@@ -1,15 +1,16 @@
 import { mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLabelPng } from '../../src/data/label-png.js';
 import { generateSynthDataset } from '../../src/data/synth/generate.js';
 import { resolveSynthParams } from '../../src/data/synth/params.js';
 import { renderSynthSample } from '../../src/data/synth/render.js';
-import { colourEdges, maskContours, synthStats, v1StatsSample, v2StatsSample } from '../../src/data/synth/stats.js';
+import { colourEdges, maskContours, synthStats, v1StatsSample, v2StatsSample, type SynthStats } from '../../src/data/synth/stats.js';
 import { DEFAULT_SYNTH_V2_PARAMS, resolveSynthV2Params, synthV2ClassNames } from '../../src/data/synth/v2/params.js';
 import { renderSynthV2Sample } from '../../src/data/synth/v2/render.js';
 import { SPECIES } from '../../src/data/synth/v2/species.js';
+import { textureInk } from '../../src/data/synth/v2/texture.js';
 import { readVocSplit } from '../../src/data/voc.js';
 import type { LabelsFile } from '../../src/data/types.js';
 
@@ -23,6 +24,21 @@ describe('benchmark v2 parameters', () => {
     expect([p.width, p.height, p.classes, p.objects, p.bodyCue]).toEqual([320, 240, 6, [1, 3], 0.7]);
     expect(synthV2ClassNames(6)).toEqual(['background', 'banded', 'spotted', 'mottled', 'ringed', 'streaked', 'speckled']);
     expect(new Set(SPECIES.map((s) => s.name)).size).toBe(SPECIES.length);
+  });
+
+  it('textures are mirror-symmetric about the major axis (flip augmentation keeps the class statistics)', () => {
+    for (const sp of SPECIES) {
+      const t = { kind: sp.texture, period: sp.period[0], phase: 0.3, seed: 77 };
+      let ink = 0;
+      for (let i = 0; i < 400; i++) {
+        const u = ((i % 20) - 10) / 8, v = (Math.floor(i / 20) - 10) / 8;
+        expect(textureInk(t, u, v)).toBe(textureInk(t, u, -v));
+        ink += textureInk(t, u, v) / 400;
+      }
+      // Each texture inks a real share of the body, never all of it.
+      expect(ink, sp.name).toBeGreaterThan(0.05);
+      expect(ink, sp.name).toBeLessThan(0.8);
+    }
   });
 
   it('rejects bad options naming the option and value', () => {
@@ -99,8 +115,11 @@ describe('realism statistics', () => {
   });
 
   // 60 images of each benchmark at its default size: figures of docs/benchmark-v2.md (with margins).
-  const v2 = synthStats(Array.from({ length: 60 }, (_, i) => v2StatsSample(renderSynthV2Sample(resolveSynthV2Params(), 'train', i))), { classes: 6 });
-  const v1 = synthStats(Array.from({ length: 60 }, (_, i) => v1StatsSample(renderSynthSample(resolveSynthParams(), 'train', i))), { classes: 6 });
+  let v1: SynthStats, v2: SynthStats;
+  beforeAll(() => {
+    v2 = synthStats(Array.from({ length: 60 }, (_, i) => v2StatsSample(renderSynthV2Sample(resolveSynthV2Params(), 'train', i))), { classes: 6 });
+    v1 = synthStats(Array.from({ length: 60 }, (_, i) => v1StatsSample(renderSynthSample(resolveSynthParams(), 'train', i))), { classes: 6 });
+  });
 
   it('v2 contours follow colour edges mostly, not always; many colour edges are not contours', () => {
     expect(v2.contourOnEdge).toBe(0.953);

@@ -35,8 +35,8 @@ export function fromFrame(f: Frame, u: number, v: number): [number, number] {
 
 /**
  * A random outline of `family` around frame `f` (image coordinates). Every family is mirror
- * symmetric about the major axis up to a small random wobble, so a horizontal flip of the
- * image draws from the same distribution.
+ * symmetric about one of its axes up to a small random wobble; with the frame's angle uniform
+ * over the full circle, a horizontal flip of the image draws from the same distribution.
  */
 export function familyOutline(rng: Rng, family: ShapeFamily, f: Frame): Polygon {
   const n = 96;

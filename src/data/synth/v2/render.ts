@@ -107,7 +107,7 @@ export function renderSynthV2Sample(params: SynthV2Params, split: SynthSplit, in
         cx = rng.uniform(0.12, 0.88) * W;
         cy = rng.uniform(0.2, 0.88) * H;
       }
-      const frame: Frame = { cx, cy, theta: rng.uniform(0, Math.PI), r, a: r * Math.sqrt(aspect), b: r / Math.sqrt(aspect) };
+      const frame: Frame = { cx, cy, theta: rng.uniform(0, 2 * Math.PI), r, a: r * Math.sqrt(aspect), b: r / Math.sqrt(aspect) };
       const poly = familyOutline(rng, sp.shape, frame);
       cov.fill(0);
       const area = fillPolygon(poly, cov, W, H);

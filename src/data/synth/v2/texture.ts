@@ -27,7 +27,7 @@ export function textureInk(t: TextureParams, u: number, v: number): number {
   const p = t.period;
   switch (t.kind) {
     case 'bands': // dark bands across the major axis, slightly wavy
-      return wave(Math.sin(TAU * (u / p + t.phase) + 0.8 * Math.sin(2.5 * v + TAU * t.phase)));
+      return wave(Math.sin(TAU * (u / p + t.phase) + 0.8 * Math.sin(2.5 * Math.abs(v) + TAU * t.phase)));
     case 'streaks': // thin stripes along the major axis
       return smoothstep(0.3, 0.8, Math.sin(TAU * (Math.abs(v) / p + t.phase) + 0.6 * Math.sin(1.7 * u)));
     case 'rings': // concentric rings about the centre
