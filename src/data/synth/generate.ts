@@ -1,5 +1,5 @@
 /**
- * Writes the synthetic benchmark in the VOC layout:
+ * Writes a synthetic benchmark (v1, or v2 with `bench: 'v2'`) in the VOC layout:
  * `JPEGImages/<id>.jpg`, `SegmentationClass/<id>.png` (palette), `ImageSets/Segmentation/
  * {train,val}.txt`, `labels.json` (LabelsFile) and `synth.json` (the parameters). Every file is
  * written atomically; a rerun into the same folder with the same parameters skips samples whose
@@ -68,6 +68,7 @@ export interface SynthManifest {
  *
  * @example
  * await generateSynthDataset({ out: 'data/synth', train: 2000, val: 300, seed: 1 });
+ * await generateSynthDataset({ out: 'data/synth-v2', bench: 'v2', seed: 1 }); // 320 x 240, docs/benchmark-v2.md
  */
 export async function generateSynthDataset(opts: SynthDatasetOptions, reporter: ProgressReporter = silentReporter): Promise<SynthDatasetResult> {
   const { out, train = 2000, val = 300, force = false, concurrency = 4, bench = 'v1', ...rest } = opts;
