@@ -48,9 +48,14 @@ export { exportCocoSplit, cocoImagesDir, type CocoExportOptions, type CocoExport
 
 // Data: synthetic benchmark and input pipeline
 export { renderSynthSample, type SynthSample, type SynthObject } from './data/synth/render.js';
-export { generateSynthDataset, type SynthDatasetOptions, type SynthDatasetResult, type SynthManifest } from './data/synth/generate.js';
+export { generateSynthDataset, type SynthDatasetOptions, type SynthDatasetResult, type SynthManifest, type SynthBench, type SynthCommonOptions } from './data/synth/generate.js';
 export { resolveSynthParams, synthClassNames, synthSampleId, synthSampleSeed, DEFAULT_SYNTH_PARAMS, type SynthParams, type SynthSplit } from './data/synth/params.js';
 export { SYNTH_PATTERNS, markInk } from './data/synth/patterns.js';
+export { renderSynthV2Sample, type SynthV2Sample, type SynthV2Object } from './data/synth/v2/render.js';
+export { resolveSynthV2Params, synthV2ClassNames, DEFAULT_SYNTH_V2_PARAMS, type SynthV2Params } from './data/synth/v2/params.js';
+export { SPECIES, type Species, type ShapeFamily, type TextureKind } from './data/synth/v2/species.js';
+export { synthStats, v1StatsSample, v2StatsSample, colourEdges, maskContours, BODY_FEATURES, type SynthStats, type SynthStatsOptions, type StatsSample, type StatsObject } from './data/synth/stats.js';
+export { previewGrid } from './data/synth/v2/preview.js';
 export {
   augmentImage, augmentPixels, drawAugmentParams, resolveAugmentOptions, DEFAULT_AUGMENT_OPTIONS, IMAGENET_MEAN, IMAGENET_STD,
   type AugmentOptions, type AugmentParams, type AugmentedImage, type AugmentTarget, type ColorJitterOptions,

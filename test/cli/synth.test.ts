@@ -34,6 +34,18 @@ describe('hfpl synth', () => {
     expect(again.out[0]).toMatch(/0 written, 6 present/);
   });
 
+  it('--bench v2 writes the natural-photo benchmark at its default size', async () => {
+    const out = join(tmp, 'v2');
+    const r = await run(['synth', '--bench', 'v2', '--out', out, '--train', '2', '--val', '1', '--classes', '3', '--quiet']);
+    expect(r.err).toEqual([]);
+    expect(r.out[0]).toMatch(new RegExp(`^synth v2: 2 train \\+ 1 val images of 320x240, 3 classes \\(banded, spotted, mottled\\) in ${out}: 3 written, 0 present, `));
+    expect(JSON.parse(readFileSync(join(out, 'synth.json'), 'utf8')).bench).toBe('v2');
+    expect(readLabelPng(join(out, 'SegmentationClass/val_000000.png')).height).toBe(240);
+    const bad = await run(['synth', '--bench', 'v3', '--out', out, '--quiet']);
+    expect(bad.code).toBe(1);
+    expect(bad.err.join('\n')).toMatch(/--bench <name>' argument 'v3' is invalid. Allowed choices are v1, v2/);
+  });
+
   it('fails with one line naming a bad option', async () => {
     const out = join(tmp, 'bad');
     expect(await run(['synth', '--out', out, '--classes', '11', '--quiet'])).toMatchObject({ code: 1, err: ['hfpl: error [E_CONFIG]: synth option classes: 11 is invalid (Too big: expected number to be <=10)'] });

@@ -1,5 +1,5 @@
 /**
- * Writes the synthetic benchmark in the VOC layout:
+ * Writes a synthetic benchmark (v1, or v2 with `bench: 'v2'`) in the VOC layout:
  * `JPEGImages/<id>.jpg`, `SegmentationClass/<id>.png` (palette), `ImageSets/Segmentation/
  * {train,val}.txt`, `labels.json` (LabelsFile) and `synth.json` (the parameters). Every file is
  * written atomically; a rerun into the same folder with the same parameters skips samples whose
@@ -15,9 +15,17 @@ import { encodeLabelPng } from '../label-png.js';
 import type { LabelsFile } from '../types.js';
 import { resolveSynthParams, synthClassNames, synthSampleId, type SynthParams, type SynthSplit } from './params.js';
 import { renderSynthSample } from './render.js';
+import { resolveSynthV2Params, synthV2ClassNames, type SynthV2Params } from './v2/params.js';
+import { renderSynthV2Sample } from './v2/render.js';
 
-/** Options of `generateSynthDataset`. */
-export interface SynthDatasetOptions extends Partial<SynthParams> {
+/** Which synthetic benchmark: v1 (patterned marks on plain bodies, the default) or v2 (natural-photo miniature, docs/benchmark-v2.md). */
+export type SynthBench = 'v1' | 'v2';
+
+/** Options of `generateSynthDataset`: the common ones plus the parameters of the chosen benchmark. */
+export type SynthDatasetOptions = SynthCommonOptions & (({ bench?: 'v1' } & Partial<SynthParams>) | ({ bench: 'v2' } & Partial<SynthV2Params>));
+
+/** Options of `generateSynthDataset` shared by both benchmarks. */
+export interface SynthCommonOptions {
   /** Output folder (created). */
   out: string;
   /** Training images. Default 2000. */
@@ -33,7 +41,8 @@ export interface SynthDatasetOptions extends Partial<SynthParams> {
 /** What `generateSynthDataset` did. */
 export interface SynthDatasetResult {
   out: string;
-  params: SynthParams;
+  bench: SynthBench;
+  params: SynthParams | SynthV2Params;
   train: number;
   val: number;
   /** Samples written in this call. */
@@ -43,11 +52,12 @@ export interface SynthDatasetResult {
   classNames: string[];
 }
 
-/** Contents of `synth.json`. */
+/** Contents of `synth.json` (`bench` is absent for v1, so v1 sets stay byte-identical). */
 export interface SynthManifest {
   generator: 'hfpl synth';
   version: 1;
-  params: SynthParams;
+  bench?: 'v2';
+  params: SynthParams | SynthV2Params;
   train: number;
   val: number;
 }
@@ -58,16 +68,18 @@ export interface SynthManifest {
  *
  * @example
  * await generateSynthDataset({ out: 'data/synth', train: 2000, val: 300, seed: 1 });
+ * await generateSynthDataset({ out: 'data/synth-v2', bench: 'v2', seed: 1 }); // 320 x 240, docs/benchmark-v2.md
  */
 export async function generateSynthDataset(opts: SynthDatasetOptions, reporter: ProgressReporter = silentReporter): Promise<SynthDatasetResult> {
-  const { out, train = 2000, val = 300, force = false, concurrency = 4, ...rest } = opts;
+  const { out, train = 2000, val = 300, force = false, concurrency = 4, bench = 'v1', ...rest } = opts;
+  if (bench !== 'v1' && bench !== 'v2') throw new HfplError('E_CONFIG', `synth option bench: '${String(bench)}' is unknown (allowed: v1, v2)`);
   for (const [name, v] of [['train', train], ['val', val], ['concurrency', concurrency]] as const) {
     if (!Number.isInteger(v) || v < (name === 'concurrency' ? 1 : 0)) {
       throw new HfplError('E_CONFIG', `synth option ${name}: ${v} is invalid (expected an integer >= ${name === 'concurrency' ? 1 : 0})`);
     }
   }
-  const params = resolveSynthParams(rest);
-  const manifest: SynthManifest = { generator: 'hfpl synth', version: 1, params, train, val };
+  const params = bench === 'v2' ? resolveSynthV2Params(rest as Partial<SynthV2Params>) : resolveSynthParams(rest as Partial<SynthParams>);
+  const manifest: SynthManifest = bench === 'v2' ? { generator: 'hfpl synth', version: 1, bench, params, train, val } : { generator: 'hfpl synth', version: 1, params, train, val };
   const manifestPath = join(out, 'synth.json');
   if (!force && existsSync(manifestPath)) {
     let old: SynthManifest | null;
@@ -76,13 +88,14 @@ export async function generateSynthDataset(opts: SynthDatasetOptions, reporter: 
     } catch {
       old = null;
     }
-    if (!old || JSON.stringify(old.params) !== JSON.stringify(params)) {
+    if (!old || (old.bench ?? 'v1') !== bench || JSON.stringify(old.params) !== JSON.stringify(params)) {
       throw new HfplError('E_RUN', `${manifestPath}: the folder holds a synthetic set of other parameters; use another --out or --force`);
     }
   }
   await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
 
-  const classNames = synthClassNames(params.classes);
+  const classNames = bench === 'v2' ? synthV2ClassNames(params.classes) : synthClassNames(params.classes);
+  const render = bench === 'v2' ? (sp: SynthSplit, i: number) => renderSynthV2Sample(params as SynthV2Params, sp, i) : (sp: SynthSplit, i: number) => renderSynthSample(params as SynthParams, sp, i);
   const labels: LabelsFile = { classes: classNames, labels: {} };
   const jobs: [SynthSplit, number][] = [];
   for (let i = 0; i < train; i++) jobs.push(['train', i]);
@@ -91,7 +104,7 @@ export async function generateSynthDataset(opts: SynthDatasetOptions, reporter: 
   reporter.start('synth', jobs.length, 'img');
 
   const one = async ([split, index]: [SynthSplit, number]): Promise<void> => {
-    const s = renderSynthSample(params, split, index);
+    const s = render(split, index);
     labels.labels[s.id] = s.labels;
     const jpg = join(out, 'JPEGImages', `${s.id}.jpg`), png = join(out, 'SegmentationClass', `${s.id}.png`);
     if (!force && nonEmpty(jpg) && nonEmpty(png)) {
@@ -122,7 +135,7 @@ export async function generateSynthDataset(opts: SynthDatasetOptions, reporter: 
   for (const [split, i] of jobs) ordered.labels[synthSampleId(split, i)] = labels.labels[synthSampleId(split, i)];
   await writeFileAtomic(join(out, 'labels.json'), JSON.stringify(ordered) + '\n');
   reporter.end({ written, skipped });
-  return { out, params, train, val, written, skipped, classNames };
+  return { out, bench, params, train, val, written, skipped, classNames };
 }
 
 function nonEmpty(path: string): boolean {
