@@ -100,14 +100,14 @@ export function resizeBicubicPil(img: RgbImage, width: number, height: number): 
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
     throw new HfplError('E_ARG', `resize target must be positive integers, got ${width} x ${height}`);
   }
-  let data = Uint8Array.from(img.data);
+  let data: Uint8Array = Uint8Array.from(img.data);
   let w = img.width;
   if (width !== img.width) {
     data = pass(data, img.width, img.height, width, img.height, true);
     w = width;
   }
   if (height !== img.height) data = pass(data, w, img.height, w, height, false);
-  return { width, height, data };
+  return { width, height, data: data as RgbImage['data'] };
 }
 
 /** Python 3's `round` (half to even), as the reference uses for the scaled sizes. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine/init.js';
-import { affinityRadius, denseAffinity, indicesOfPairs, RefAffinityNet } from '../../src/models/reference/affinity.js';
+import { affinityRadius, denseAffinity, indicesOfPairs, RefAffinityNet, type PairIndices } from '../../src/models/reference/affinity.js';
 import { loadReferenceTensors } from '../../src/models/reference/load-reference.js';
 import { maxDiff, nchwData, nhwcFixture, readRefNpy, readSafetensorsForTest } from './reference-helpers.js';
 
@@ -29,9 +29,10 @@ describe('reference AffinityNet (resnet38_aff.py) on the scaled fixtures', () =>
     it(`input ${input}: indices (radius ${radius}) exact, feat within 1e-4 * max + 1e-6, aff and dense within abs 1e-5`, () => {
       const x = nhwcFixture(`input-${input}.npy`);
       const before = tf.memory().numTensors;
-      const o = tf.tidy(() => {
+      let o!: { feat: Float32Array; aff: Float32Array; pairs: PairIndices; hw: number[] };
+      tf.tidy(() => {
         const r = net.forward(x);
-        return { feat: nchwData(r.feat), aff: r.aff.dataSync() as Float32Array, pairs: r.pairs, hw: [r.feat.shape[1], r.feat.shape[2]] };
+        o = { feat: nchwData(r.feat), aff: r.aff.dataSync() as Float32Array, pairs: r.pairs, hw: [r.feat.shape[1], r.feat.shape[2]] };
       });
       expect(tf.memory().numTensors).toBe(before);
       x.dispose();

@@ -27,7 +27,7 @@ export class RefParams {
   readonly entries = new Map<string, RefParam>();
   add(name: string, variable: tf.Variable, layout: RefLayout): void {
     const s = variable.shape;
-    this.entries.set(name, { variable, layout, refShape: layout === 'oihw' ? [s[3], s[2], s[0], s[1]] : s.slice() });
+    this.entries.set(name, { variable, layout, refShape: layout === 'oihw' ? [s[3] as number, s[2] as number, s[0] as number, s[1] as number] : s.slice() });
   }
 }
 
@@ -37,17 +37,19 @@ const NO_RNG = new Rng(0);
 /** A bias-free convolution with PyTorch's symmetric padding; `name` is the reference module name. */
 export class RefConv extends Conv2d {
   readonly pad: number;
-  constructor(store: ParamStore, refs: RefParams, name: string, inC: number, outC: number, kernel: number, stride = 1, dilation = 1, role: ParamRole = 'backbone') {
-    super(store, name, { inChannels: inC, outChannels: outC, kernel, stride, dilation, role, init: 'zeros' }, NO_RNG);
+  constructor(store: ParamStore, refs: RefParams, name: string, inC: number, outC: number, kernel: number, stride = 1, dilation = 1, role: ParamRole = 'backbone', bias = false) {
+    super(store, name, { inChannels: inC, outChannels: outC, kernel, stride, dilation, role, init: 'zeros', bias }, NO_RNG);
     this.pad = (dilation * (kernel - 1)) / 2;
     refs.add(`${name}.weight`, this.weight, 'oihw');
+    if (this.bias) refs.add(`${name}.bias`, this.bias, 'vector');
   }
 
   override apply(x: tf.Tensor4D): tf.Tensor4D {
     const p = this.pad;
     const d = this.dilation;
     const pad = p === 0 ? 'valid' : ([[0, 0], [p, p], [p, p], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]);
-    return tf.conv2d(x, this.weight as tf.Tensor4D, this.stride, pad, 'NHWC', d === 1 ? 1 : [d, d]);
+    const y = tf.conv2d(x, this.weight as tf.Tensor4D, this.stride, pad, 'NHWC', d === 1 ? 1 : [d, d]);
+    return this.bias ? tf.add(y, this.bias) : y;
   }
 }
 

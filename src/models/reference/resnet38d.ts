@@ -58,10 +58,10 @@ export const RESNET38D_FULL_WIDTHS: Resnet38dWidths = Object.freeze({
  * Reads the widths from reference parameter shapes (conv weights OIHW). `source` names the
  * file in the error when a convolution the layout needs is absent.
  */
-export function resnet38dWidthsFromShapes(shapes: Map<string, number[]>, source: string): Resnet38dWidths {
+export function resnet38dWidthsFromShapes(shapes: Map<string, number[]>, source: string, prefix = ''): Resnet38dWidths {
   const out = (name: string): number => {
-    const s = shapes.get(name);
-    if (!s || s.length !== 4) throw new HfplError('E_DATA', `${source}: not a resnet38d checkpoint (no 4-D ${name})`);
+    const s = shapes.get(prefix + name);
+    if (!s || s.length !== 4) throw new HfplError('E_DATA', `${source}: not a resnet38d checkpoint (no 4-D ${prefix}${name})`);
     return s[0];
   };
   const blocks: Record<string, number[]> = {};
@@ -89,8 +89,8 @@ interface RefBlock {
   apply(x: tf.Tensor4D): { y: tf.Tensor4D; pre: tf.Tensor4D };
 }
 
-function makeBlock(store: ParamStore, refs: RefParams, spec: Resnet38dBlockSpec, inC: number, widths: number[]): RefBlock {
-  const n = spec.name;
+function makeBlock(store: ParamStore, refs: RefParams, spec: Resnet38dBlockSpec, inC: number, widths: number[], prefix: string): RefBlock {
+  const n = prefix + spec.name;
   const outC = widths[widths.length - 1];
   const bn2a = new RefBn(store, refs, `${n}.bn_branch2a`, inC);
   if (spec.kind === 'basic') {
@@ -140,18 +140,19 @@ export class Resnet38d {
   private readonly blocks: RefBlock[] = [];
   private readonly bn7: RefBn;
 
-  constructor(readonly store: ParamStore, readonly refs: RefParams, widths: Resnet38dWidths = RESNET38D_FULL_WIDTHS) {
+  /** `prefix` is prepended to every reference name (e.g. "backbone." in the DeepLab network). */
+  constructor(readonly store: ParamStore, readonly refs: RefParams, widths: Resnet38dWidths = RESNET38D_FULL_WIDTHS, prefix = '') {
     this.widths = widths;
-    this.conv1a = new RefConv(store, refs, 'conv1a', 3, widths.conv1a, 3);
+    this.conv1a = new RefConv(store, refs, `${prefix}conv1a`, 3, widths.conv1a, 3);
     let c = widths.conv1a;
     const ins: Record<string, number> = {};
     for (const spec of RESNET38D_BLOCKS) {
       const w = widths.blocks[spec.name];
       ins[spec.name] = c;
-      this.blocks.push(makeBlock(store, refs, spec, c, w));
+      this.blocks.push(makeBlock(store, refs, spec, c, w, prefix));
       c = w[w.length - 1];
     }
-    this.bn7 = new RefBn(store, refs, 'bn7', c);
+    this.bn7 = new RefBn(store, refs, `${prefix}bn7`, c);
     this.outChannels = c;
     this.tapChannels = { conv3: ins.b4, conv4: ins.b5, conv5: ins.b6 };
   }
