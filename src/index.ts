@@ -73,6 +73,14 @@ export {
 } from './models/weights-io.js';
 export { loadCamModel, type CamModelMeta } from './models/load-model.js';
 
+// Weight files of other frameworks (PyTorch .pth zip/legacy, safetensors, MXNet .params); `readWeights`
+// of src/weights is exported as `readWeightFile` (the TF.js reader above keeps its name)
+export {
+  readWeights as readWeightFile, readStateDict, stripPrefix, writeSafetensors, convertMxnetToTorch, mxnetToTorchName, detectFormat,
+  type WeightFile, type WeightTensor, type WeightDtype, type WeightData, type WeightFormat, type StateDict, type TensorToWrite,
+  type MxnetConversion, type ReadWeightsOptions, type StripPrefixOptions,
+} from './weights/index.js';
+
 // Losses
 export { multilabelSoftMarginLoss } from './losses/multilabel-soft-margin.js';
 export { maxNorm, fslTargetFromCam } from './losses/max-norm.js';
