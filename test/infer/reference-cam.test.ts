@@ -4,7 +4,7 @@ import { initEngine } from '../../src/engine/init.js';
 import { referenceCams, type ReferenceCams } from '../../src/infer/reference-cam.js';
 import { loadReferenceTensors } from '../../src/models/reference/load-reference.js';
 import { RefSeamNet } from '../../src/models/reference/seam.js';
-import { maxDiff, readRefNpy, readSafetensorsForTest, refFile } from '../models/reference-helpers.js';
+import { maxDiff, readRefNpy, fixtureStateDict, refFile } from '../models/reference-helpers.js';
 
 let net: RefSeamNet;
 let res: ReferenceCams;
@@ -12,7 +12,7 @@ const items: { raw: Float32Array; cam: Float32Array; size: [number, number] }[] 
 
 beforeAll(async () => {
   await initEngine();
-  const tensors = readSafetensorsForTest('seam.safetensors');
+  const tensors = await fixtureStateDict('seam.safetensors');
   net = RefSeamNet.fromShapes(new Map([...tensors].map(([k, v]) => [k, v.shape])), 'seam.safetensors');
   loadReferenceTensors(net.refs, tensors, 'seam.safetensors');
   const img = await readRgbImage(refFile('cam-input.png'));

@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine/init.js';
 import { affinityRadius, denseAffinity, indicesOfPairs, RefAffinityNet, type PairIndices } from '../../src/models/reference/affinity.js';
 import { loadReferenceTensors } from '../../src/models/reference/load-reference.js';
-import { maxDiff, nchwData, nhwcFixture, readRefNpy, readSafetensorsForTest } from './reference-helpers.js';
+import { maxDiff, nchwData, nhwcFixture, readRefNpy, fixtureStateDict } from './reference-helpers.js';
 
 let net: RefAffinityNet;
 
 beforeAll(async () => {
   await initEngine();
-  const tensors = readSafetensorsForTest('aff.safetensors');
+  const tensors = await fixtureStateDict('aff.safetensors');
   net = RefAffinityNet.fromShapes(new Map([...tensors].map(([k, v]) => [k, v.shape])), 'aff.safetensors');
   const r = loadReferenceTensors(net.refs, tensors, 'aff.safetensors');
   expect(r.loaded.length).toBe(net.refs.entries.size);

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import { readStateDict } from '../../src/weights/index.js';
 import { sharedPath } from '../shared-path.js';
 
 export const REF_DIR = sharedPath('fixtures/reference-nets/');
@@ -45,16 +46,7 @@ export function nchwData(t: tf.Tensor4D): Float32Array {
   return tf.tidy(() => tf.transpose(t, [0, 3, 1, 2]).dataSync() as Float32Array);
 }
 
-/** Throwaway safetensors reader (F32 / I64) until the weights readers are merged. */
-export function readSafetensorsForTest(name: string): Map<string, { shape: number[]; data: Float32Array | BigInt64Array }> {
-  const b = readFileSync(refFile(name));
-  const n = Number(b.readBigUInt64LE(0));
-  const header = JSON.parse(b.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  const out = new Map<string, { shape: number[]; data: Float32Array | BigInt64Array }>();
-  for (const [k, v] of Object.entries(header)) {
-    if (k === '__metadata__') continue;
-    const bytes = Uint8Array.prototype.slice.call(b, 8 + n + v.data_offsets[0], 8 + n + v.data_offsets[1]);
-    out.set(k, { shape: v.shape, data: v.dtype === 'F32' ? new Float32Array(bytes.buffer) : new BigInt64Array(bytes.buffer) });
-  }
-  return out;
+/** A fixture weight file's state dict (reference names), read with hfpl's readers. */
+export async function fixtureStateDict(name: string): Promise<Map<string, { shape: number[]; data: Float32Array | BigInt64Array | Int32Array }>> {
+  return (await readStateDict(refFile(name))).tensors;
 }

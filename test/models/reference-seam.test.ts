@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine/init.js';
 import { loadReferenceTensors } from '../../src/models/reference/load-reference.js';
 import { RefSeamNet } from '../../src/models/reference/seam.js';
-import { maxDiff, nchwData, nhwcFixture, readRefNpy, readSafetensorsForTest } from './reference-helpers.js';
+import { maxDiff, nchwData, nhwcFixture, readRefNpy, fixtureStateDict } from './reference-helpers.js';
 
 let net: RefSeamNet;
 let out: Record<string, Float32Array> = {};
 
 beforeAll(async () => {
   await initEngine();
-  const tensors = readSafetensorsForTest('seam.safetensors');
+  const tensors = await fixtureStateDict('seam.safetensors');
   net = RefSeamNet.fromShapes(new Map([...tensors].map(([k, v]) => [k, v.shape])), 'seam.safetensors');
   const report = loadReferenceTensors(net.refs, tensors, 'seam.safetensors');
   expect(report.missing).toEqual([]);

@@ -8,7 +8,7 @@ import { loadReferenceTensors, referenceStateDict, stripModulePrefix } from '../
 import { RefResnet50Cam, resnet50WidthsFromShapes } from '../../src/models/reference/resnet50.js';
 import { Resnet38dNet } from '../../src/models/reference/resnet38d.js';
 import { RefSeamNet } from '../../src/models/reference/seam.js';
-import { readSafetensorsForTest, refFile } from './reference-helpers.js';
+import { fixtureStateDict, refFile } from './reference-helpers.js';
 
 type Entry = [string, number[], string];
 const manifest = JSON.parse(readFileSync(refFile('manifest.json'), 'utf8')) as { state_dicts: Record<'seam' | 'aff', Entry[]> };
@@ -96,8 +96,12 @@ describe('reference architectures: names, order and shapes', () => {
 });
 
 describe('loading reference tensors', () => {
-  const t = readSafetensorsForTest('seam.safetensors');
-  const shapes = new Map([...t].map(([k, v]) => [k, v.shape]));
+  let t: Awaited<ReturnType<typeof fixtureStateDict>>;
+  let shapes: Map<string, number[]>;
+  beforeAll(async () => {
+    t = await fixtureStateDict('seam.safetensors');
+    shapes = new Map([...t].map(([k, v]) => [k, v.shape]));
+  });
 
   it('reports loaded / ignored (num_batches_tracked) and round-trips to the same OIHW tensors', () => {
     const net = RefSeamNet.fromShapes(shapes, 'seam.safetensors');
@@ -123,8 +127,8 @@ describe('loading reference tensors', () => {
     net.dispose();
   });
 
-  it('a checkpoint of another architecture (AffinityNet into SEAM): missing and unexpected names', () => {
-    const aff = readSafetensorsForTest('aff.safetensors');
+  it('a checkpoint of another architecture (AffinityNet into SEAM): missing and unexpected names', async () => {
+    const aff = await fixtureStateDict('aff.safetensors');
     const net = RefSeamNet.fromShapes(shapes, 'seam.safetensors');
     expect(() => loadReferenceTensors(net.refs, aff, 'aff.safetensors')).toThrow(/^aff\.safetensors: (shape mismatch .*; )?missing fc8\.weight.*; unexpected f8_5\.weight$/);
     net.dispose();

@@ -62,8 +62,9 @@ export interface RefAffOutput {
   pairs: PairIndices;
 }
 
-function out(shapes: Map<string, number[]>, name: string, source: string): number {
+function out(shapes: Map<string, number[]>, name: string, source: string, fallback?: number): number {
   const s = shapes.get(name);
+  if (!s && fallback !== undefined) return fallback;
   if (!s || s.length !== 4) throw new HfplError('E_DATA', `${source}: not an AffinityNet checkpoint (no 4-D ${name})`);
   return s[0];
 }
@@ -89,8 +90,10 @@ export class RefAffinityNet {
     this.f9 = new RefConv(this.store, this.refs, 'f9', head.f8_3 + head.f8_4 + head.f8_5, head.f9, 1, 1, 1, 'new');
   }
 
-  static fromShapes(shapes: Map<string, number[]>, source: string): RefAffinityNet {
-    const head = { f8_3: out(shapes, 'f8_3.weight', source), f8_4: out(shapes, 'f8_4.weight', source), f8_5: out(shapes, 'f8_5.weight', source), f9: out(shapes, 'f9.weight', source) };
+  /** With `headDefaults`, absent head layers get the published widths (backbone-only files). */
+  static fromShapes(shapes: Map<string, number[]>, source: string, headDefaults = false): RefAffinityNet {
+    const d = headDefaults ? AFF_FULL_HEAD : ({} as Partial<AffHeadWidths>);
+    const head = { f8_3: out(shapes, 'f8_3.weight', source, d.f8_3), f8_4: out(shapes, 'f8_4.weight', source, d.f8_4), f8_5: out(shapes, 'f8_5.weight', source, d.f8_5), f9: out(shapes, 'f9.weight', source, d.f9) };
     return new RefAffinityNet(resnet38dWidthsFromShapes(shapes, source), head);
   }
 

@@ -40,10 +40,11 @@ export class RefDeeplabLargeFov {
     this.cls = new RefConv(s, r, 'cls_conv', head.fov, head.classes, 1, 1, 1, 'new', true);
   }
 
-  static fromShapes(shapes: Map<string, number[]>, source: string): RefDeeplabLargeFov {
+  /** With `headDefaults`, an absent head gets the published widths (backbone-only files). */
+  static fromShapes(shapes: Map<string, number[]>, source: string, headDefaults = false): RefDeeplabLargeFov {
     const fov = shapes.get('conv_fov.weight'), cls = shapes.get('cls_conv.weight');
-    if (!fov || !cls) throw new HfplError('E_DATA', `${source}: not a deeplabv1 (LargeFOV) checkpoint (no ${fov ? 'cls_conv' : 'conv_fov'}.weight)`);
-    return new RefDeeplabLargeFov(resnet38dWidthsFromShapes(shapes, source, 'backbone.'), { fov: fov[0], classes: cls[0] });
+    if (!headDefaults && (!fov || !cls)) throw new HfplError('E_DATA', `${source}: not a deeplabv1 (LargeFOV) checkpoint (no ${fov ? 'cls_conv' : 'conv_fov'}.weight)`);
+    return new RefDeeplabLargeFov(resnet38dWidthsFromShapes(shapes, source, 'backbone.'), { fov: fov?.[0] ?? LARGEFOV_FULL_HEAD.fov, classes: cls?.[0] ?? LARGEFOV_FULL_HEAD.classes });
   }
 
   /** Class scores at the input size (NHWC). Call inside `tf.tidy`. */

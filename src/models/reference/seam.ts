@@ -35,15 +35,17 @@ export interface RefSeamOutput {
   features: Resnet38dFeatures;
 }
 
-function out(shapes: Map<string, number[]>, name: string, source: string): number {
+function out(shapes: Map<string, number[]>, name: string, source: string, fallback?: number): number {
   const s = shapes.get(name);
+  if (!s && fallback !== undefined) return fallback;
   if (!s || s.length !== 4) throw new HfplError('E_DATA', `${source}: not a SEAM checkpoint (no 4-D ${name})`);
   return s[0];
 }
 
-/** SEAM head widths from reference parameter shapes. */
-export function seamHeadFromShapes(shapes: Map<string, number[]>, source: string): SeamHeadWidths {
-  return { classes: out(shapes, 'fc8.weight', source), f8_3: out(shapes, 'f8_3.weight', source), f8_4: out(shapes, 'f8_4.weight', source), f9: out(shapes, 'f9.weight', source) };
+/** SEAM head widths from reference parameter shapes; with `defaults`, absent layers get the published widths. */
+export function seamHeadFromShapes(shapes: Map<string, number[]>, source: string, defaults = false): SeamHeadWidths {
+  const d = defaults ? SEAM_FULL_HEAD : ({} as Partial<SeamHeadWidths>);
+  return { classes: out(shapes, 'fc8.weight', source, d.classes), f8_3: out(shapes, 'f8_3.weight', source, d.f8_3), f8_4: out(shapes, 'f8_4.weight', source, d.f8_4), f9: out(shapes, 'f9.weight', source, d.f9) };
 }
 
 /**
@@ -84,8 +86,8 @@ export class RefSeamNet {
   }
 
   /** Builds the network with the widths of a checkpoint's parameter shapes. */
-  static fromShapes(shapes: Map<string, number[]>, source: string): RefSeamNet {
-    return new RefSeamNet(resnet38dWidthsFromShapes(shapes, source), seamHeadFromShapes(shapes, source));
+  static fromShapes(shapes: Map<string, number[]>, source: string, headDefaults = false): RefSeamNet {
+    return new RefSeamNet(resnet38dWidthsFromShapes(shapes, source), seamHeadFromShapes(shapes, source, headDefaults));
   }
 
   /** `Net.forward` on a normalised NHWC batch, plus the debug tensors. Call inside `tf.tidy`. */
