@@ -7,7 +7,7 @@ import type { ParamStore } from '../params.js';
 import { readStateDict, type StateDict } from '../../weights/index.js';
 import { RefAffinityNet } from './affinity.js';
 import { RefDeeplabLargeFov } from './deeplab-largefov.js';
-import { describeRefReport, loadReferenceTensors, type RefLoadOptions, type RefLoadReport, type RefTensor } from './load-reference.js';
+import { describeRefReport, loadReferenceTensors, tfjsToReference, type RefLoadOptions, type RefLoadReport, type RefTensor } from './load-reference.js';
 import type { RefParams } from './ref-params.js';
 import { RefResnet50Cam, resnet50WidthsFromShapes } from './resnet50.js';
 import { Resnet38dNet, resnet38dWidthsFromShapes } from './resnet38d.js';
@@ -139,7 +139,13 @@ export function loadReferenceStateDict(arch: ReferenceArch, input: Map<string, {
 export async function loadReferenceNet(arch: ReferenceArch, path: string, opts: RefLoadOptions = {}): Promise<LoadedReferenceNet> {
   const sd = await readStateDict(path);
   if (sd.unconverted.length) throw new HfplError('E_DATA', `${path}: MXNet names the reference cannot convert: ${sd.unconverted.slice(0, 5).join(', ')}`);
-  const { net, report } = loadReferenceStateDict(arch, sd.tensors as Map<string, { shape: number[]; data: RefTensorData }>, path, opts);
+  let tensors = sd.tensors as Map<string, { shape: number[]; data: RefTensorData }>;
+  if (sd.format === 'tfjs') {
+    const fileArch = (sd.meta as { arch?: unknown }).arch;
+    if (typeof fileArch === 'string' && fileArch !== arch && !opts.allowMissing) throw new HfplError('E_DATA', `${path}: a checkpoint of architecture ${fileArch}, not ${arch} (use --arch ${fileArch})`);
+    tensors = tfjsToReference(tensors);
+  }
+  const { net, report } = loadReferenceStateDict(arch, tensors, path, opts);
   return { net, report, format: sd.format };
 }
 

@@ -114,3 +114,29 @@ export function referenceStateDict(refs: RefParams): Map<string, { shape: number
   }
   return out;
 }
+
+const TFJS_BN: Record<string, string> = { gamma: 'weight', beta: 'bias', runningMean: 'running_mean', runningVar: 'running_var' };
+
+/**
+ * hfpl TF.js names and layout (as `convert-weights` writes a reference network) back to the
+ * reference's: BN `gamma|beta|runningMean|runningVar` -> `weight|bias|running_mean|running_var`,
+ * 4-D conv weights HWIO -> OIHW. Other names are kept.
+ */
+export function tfjsToReference(tensors: Map<string, { shape: number[]; data: RefTensor['data'] }>): Map<string, RefTensor> {
+  const out = new Map<string, RefTensor>();
+  for (const [name, t] of tensors) {
+    const m = /^(.*)\.(gamma|beta|runningMean|runningVar)$/.exec(name);
+    if (m) out.set(`${m[1]}.${TFJS_BN[m[2]]}`, t);
+    else if (t.shape.length === 4 && name.endsWith('.weight') && t.data instanceof Float32Array) {
+      const [kh, kw, ci, co] = t.shape;
+      const src = t.data;
+      const dst = new Float32Array(src.length);
+      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) {
+        const base = ((y * kw + x) * ci + i) * co;
+        for (let o = 0; o < co; o++) dst[((o * ci + i) * kh + y) * kw + x] = src[base + o];
+      }
+      out.set(name, { shape: [co, ci, kh, kw], data: dst });
+    } else out.set(name, t);
+  }
+  return out;
+}
