@@ -78,17 +78,17 @@ export function referenceCams(net: RefSeamNet, image: RgbImage, labels: number[]
     const scaled = resizeBicubicPil(image, w, h);
     const x = normaliseReference(scaled);
     for (const flip of [false, true]) {
-      const { cam, raw } = tf.tidy(() => {
+      // Typed arrays are read outside tidy: tidy walks a returned container element by element.
+      const [upT, fgT] = tf.tidy(() => {
         let t = tf.tensor4d(x, [1, h, w, 3]);
         if (flip) t = tf.reverse(t, 2);
-        const camRv = net.forward(t).camRv;
-        const fg = tf.slice(camRv, [0, 0, 0, 1], [-1, -1, -1, K]);
-        const up = tf.image.resizeBilinear(fg, [H, W], false, true);
-        return {
-          cam: tf.transpose(up, [0, 3, 1, 2]).dataSync() as Float32Array,
-          raw: opts.onItem ? (tf.transpose(fg, [0, 3, 1, 2]).dataSync() as Float32Array) : new Float32Array(0),
-        };
+        const fg = tf.slice(net.forward(t).camRv, [0, 0, 0, 1], [-1, -1, -1, K]);
+        const up = tf.transpose(tf.image.resizeBilinear(fg, [H, W], false, true), [0, 3, 1, 2]);
+        return [up, opts.onItem ? tf.transpose(fg, [0, 3, 1, 2]) : tf.zeros([0])];
       });
+      const cam = upT.dataSync() as Float32Array;
+      const raw = fgT.dataSync() as Float32Array;
+      tf.dispose([upT, fgT]);
       for (let k = 0; k < K; k++) {
         const l = label[k];
         for (let i = k * HW; i < (k + 1) * HW; i++) cam[i] *= l;

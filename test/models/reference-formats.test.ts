@@ -19,7 +19,8 @@ describe('reference networks from every fixture weight format', () => {
       const { net, report, format } = await loadReferenceNet('seam-resnet38', refFile(f));
       expect(format).toBe(f.endsWith('.safetensors') ? 'safetensors' : f.includes('legacy') ? 'pth-legacy' : 'pth-zip');
       expect(report.loaded.length).toBe(net.refs.entries.size);
-      const camRv = tf.tidy(() => nchwData((net as RefSeamNet).forward(x).camRv));
+      let camRv = new Float32Array(0);
+      tf.tidy(() => void (camRv = nchwData((net as RefSeamNet).forward(x).camRv)));
       net.dispose();
       const { err, scale } = maxDiff(camRv, ref);
       expect(err).toBeLessThanOrEqual(1e-4 * scale + 1e-6);
@@ -35,9 +36,10 @@ describe('reference networks from every fixture weight format', () => {
       const { net, report } = await loadReferenceNet('resnet38d', refFile(f));
       expect(report.loaded.length).toBe(191);
       expect([report.missing, report.unexpected]).toEqual([[], []]);
-      const feats = tf.tidy(() => {
+      let feats: Float32Array[] = [];
+      tf.tidy(() => {
         const d = (net as Resnet38dNet).backbone.forwardAsDict(x);
-        return [nchwData(d.conv3), nchwData(d.conv4), nchwData(d.conv5), nchwData(d.conv6)];
+        feats = [nchwData(d.conv3), nchwData(d.conv4), nchwData(d.conv5), nchwData(d.conv6)];
       });
       net.dispose();
       ['conv3', 'conv4', 'conv5', 'conv6'].forEach((n, i) => {

@@ -43,7 +43,10 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): { err: numb
 
 /** NHWC tensor values in NCHW order. */
 export function nchwData(t: tf.Tensor4D): Float32Array {
-  return tf.tidy(() => tf.transpose(t, [0, 3, 1, 2]).dataSync() as Float32Array);
+  const n = tf.transpose(t, [0, 3, 1, 2]);
+  const d = n.dataSync() as Float32Array;
+  n.dispose();
+  return d;
 }
 
 /** A fixture weight file's state dict (reference names), read with hfpl's readers. */

@@ -109,8 +109,11 @@ export function loadReferenceTensors(refs: RefParams, input: Map<string, RefTens
 export function referenceStateDict(refs: RefParams): Map<string, { shape: number[]; data: Float32Array }> {
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, p] of refs.entries) {
-    const data = tf.tidy(() => (p.layout === 'oihw' ? tf.transpose(p.variable, [3, 2, 0, 1]) : p.variable).dataSync() as Float32Array);
-    out.set(name, { shape: p.refShape.slice(), data: Float32Array.from(data) });
+    // dataSync outside tidy: tidy would walk a returned typed array element by element.
+    const t = p.layout === 'oihw' ? tf.transpose(p.variable, [3, 2, 0, 1]) : p.variable;
+    const data = Float32Array.from(t.dataSync() as Float32Array);
+    if (t !== p.variable) t.dispose();
+    out.set(name, { shape: p.refShape.slice(), data });
   }
   return out;
 }
