@@ -19,7 +19,7 @@ describe('reference networks from every fixture weight format', () => {
       const { net, report, format } = await loadReferenceNet('seam-resnet38', refFile(f));
       expect(format).toBe(f.endsWith('.safetensors') ? 'safetensors' : f.includes('legacy') ? 'pth-legacy' : 'pth-zip');
       expect(report.loaded.length).toBe(net.refs.entries.size);
-      let camRv = new Float32Array(0);
+      let camRv: Float32Array = new Float32Array(0);
       tf.tidy(() => void (camRv = nchwData((net as RefSeamNet).forward(x).camRv)));
       net.dispose();
       const { err, scale } = maxDiff(camRv, ref);
