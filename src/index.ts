@@ -80,6 +80,7 @@ export {
   type WeightFile, type WeightTensor, type WeightDtype, type WeightData, type WeightFormat, type StateDict, type TensorToWrite,
   type MxnetConversion, type ReadWeightsOptions, type StripPrefixOptions,
 } from './weights/index.js';
+export { convertWeights, describeConversion, type ConvertWeightsOptions, type ConvertWeightsReport } from './weights/convert.js';
 
 // Losses
 export { multilabelSoftMarginLoss } from './losses/multilabel-soft-margin.js';

@@ -20,6 +20,7 @@ import { isZipMagic } from './zip.js';
 export type { WeightDtype, WeightData, WeightFile, WeightFormat, WeightTensor } from './types.js';
 export { numel } from './types.js';
 export { writeSafetensors, type TensorToWrite } from './safetensors.js';
+export { writeTorchZip, type TorchTensorToWrite } from './torch-write.js';
 export { convertMxnetToTorch, mxnetToTorchName, type MxnetConversion } from './mxnet-names.js';
 
 /** Options of `readWeights`. */
