@@ -137,7 +137,11 @@ export function loadReferenceStateDict(arch: ReferenceArch, input: Map<string, {
  * the file (and the architecture it looks like when it is another one).
  */
 export async function loadReferenceNet(arch: ReferenceArch, path: string, opts: RefLoadOptions = {}): Promise<LoadedReferenceNet> {
-  const sd = await readStateDict(path);
+  return loadReferenceFromStateDict(arch, await readStateDict(path), path, opts);
+}
+
+/** `loadReferenceNet` on a state dict already read (`readStateDict`); `path` names it in errors. */
+export function loadReferenceFromStateDict(arch: ReferenceArch, sd: StateDict, path: string, opts: RefLoadOptions = {}): LoadedReferenceNet {
   if (sd.unconverted.length) throw new HfplError('E_DATA', `${path}: MXNet names the reference cannot convert: ${sd.unconverted.slice(0, 5).join(', ')}`);
   let tensors = sd.tensors as Map<string, { shape: number[]; data: RefTensorData }>;
   if (sd.format === 'tfjs') {

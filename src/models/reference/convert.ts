@@ -6,9 +6,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeSafetensors } from '../../weights/index.js';
+import { readStateDict, writeSafetensors, type StateDict } from '../../weights/index.js';
 import { saveWeights } from '../weights-io.js';
-import { loadReferenceNet, type ReferenceArch } from './architectures.js';
+import { describeRefReport, loadReferenceFromStateDict, type ReferenceArch } from './architectures.js';
 import { referenceStateDict, type RefLoadReport } from './load-reference.js';
 
 export interface ConvertReferenceOptions {
@@ -34,19 +34,31 @@ export interface ConvertReferenceResult {
  * @example
  * await convertReferenceWeights({ input: 'resnet38_SEAM.pth', arch: 'seam-resnet38', out: 'weights/seam' });
  */
-export async function convertReferenceWeights(opts: ConvertReferenceOptions): Promise<ConvertReferenceResult> {
-  const { net, report, format } = await loadReferenceNet(opts.arch, opts.input, { allowMissing: opts.allowMissing });
+export async function convertReferenceWeights(opts: ConvertReferenceOptions, stateDict?: StateDict): Promise<ConvertReferenceResult> {
+  const sd = stateDict ?? (await readStateDict(opts.input));
+  const { net, report, format } = loadReferenceFromStateDict(opts.arch, sd, opts.input, { allowMissing: opts.allowMissing });
   try {
     mkdirSync(opts.out, { recursive: true });
     const named = net.store.namedTensors();
     const meta = { arch: opts.arch, source: opts.input, sourceFormat: format, layout: 'NHWC', missing: report.missing };
     await saveWeights(opts.out, named, meta);
-    const sd = referenceStateDict(net.refs);
-    await writeSafetensors(join(opts.out, 'model.safetensors'), sd, { arch: opts.arch, source: opts.input, format: 'pt' });
+    const ref = referenceStateDict(net.refs);
+    await writeSafetensors(join(opts.out, 'model.safetensors'), ref, { arch: opts.arch, source: opts.input, format: 'pt' });
     let numbers = 0;
-    for (const t of sd.values()) numbers += t.data.length;
+    for (const t of ref.values()) numbers += t.data.length;
     return { format, report, numbers, files: [join(opts.out, 'model.json'), join(opts.out, 'weights.bin'), join(opts.out, 'model.safetensors')] };
   } finally {
     net.dispose();
   }
+}
+
+/** The lines `hfpl convert-weights --arch` prints for a conversion. */
+export function describeReferenceConversion(opts: ConvertReferenceOptions, r: ConvertReferenceResult): string[] {
+  const rep = r.report;
+  const lines = [
+    `${opts.input} (${r.format}) -> ${opts.arch}: ${rep.loaded.length} tensors loaded, ${rep.missing.length} missing, ${rep.ignored.length} ignored (num_batches_tracked / classifier), ${r.numbers.toLocaleString('en-US')} numbers`,
+  ];
+  if (rep.missing.length) lines.push(`missing (left at zero, train them): ${describeRefReport({ ...rep, misShaped: [], unexpected: [] }).replace(/^missing /, '')}`);
+  lines.push(`wrote ${r.files.join(', ')}`);
+  return lines;
 }
