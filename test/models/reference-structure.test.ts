@@ -5,6 +5,7 @@ import { initEngine } from '../../src/engine/init.js';
 import { RefAffinityNet } from '../../src/models/reference/affinity.js';
 import { RefDeeplabLargeFov } from '../../src/models/reference/deeplab-largefov.js';
 import { loadReferenceTensors, referenceStateDict, stripModulePrefix } from '../../src/models/reference/load-reference.js';
+import { loadReferenceStateDict } from '../../src/models/reference/architectures.js';
 import { RefResnet50Cam, resnet50WidthsFromShapes } from '../../src/models/reference/resnet50.js';
 import { Resnet38dNet } from '../../src/models/reference/resnet38d.js';
 import { RefSeamNet } from '../../src/models/reference/seam.js';
@@ -147,4 +148,31 @@ describe('loading reference tensors', () => {
     bb.dispose();
     net.dispose();
   });
+
+  it('ResNet-50 files: torchvision (fc dropped), as IRN CAM init with allowMissing, and IRN checkpoints with their module aliases', () => {
+    const widths = { stem: 2, layers: [1, 2, 1, 1].map((b, i) => ({ blocks: b, planes: 2 << i, out: 8 << i })) };
+    const irn = new RefResnet50Cam(widths, 20, 'resnet50.');
+    const irnSd = referenceStateDict(irn.refs);
+    irn.dispose();
+    const tv = new Map([...irnSd].filter(([k]) => k.startsWith('resnet50.')).map(([k, v]) => [k.slice(9), v]));
+    tv.set('fc.weight', { shape: [1000, 64], data: new Float32Array(64000) });
+    tv.set('fc.bias', { shape: [1000], data: new Float32Array(1000) });
+    const a = loadReferenceStateDict('resnet50', tv, 'resnet50-19c8e357.pth');
+    expect([a.report.loaded.length, a.report.missing.length, a.report.unexpected.length]).toEqual([irnSd.size - 1, 0, 0]);
+    a.net.dispose();
+    const b = loadReferenceStateDict('resnet50-cam', tv, 'resnet50-19c8e357.pth', { allowMissing: true });
+    expect(b.report.missing).toEqual(['classifier.weight']);
+    b.net.dispose();
+    // IRN's state_dict repeats resnet50.conv1.weight as stage1.0.weight, backbone.0.0.weight, ...
+    const withAliases = new Map(irnSd);
+    withAliases.set('stage1.0.weight', irnSd.get('resnet50.conv1.weight')!);
+    withAliases.set('backbone.0.0.weight', irnSd.get('resnet50.conv1.weight')!);
+    withAliases.set('newly_added.0.weight', irnSd.get('classifier.weight')!);
+    const c = loadReferenceStateDict('resnet50-cam', withAliases, 'res50_cam.pth');
+    expect(c.report.loaded.length).toBe(irnSd.size);
+    expect(c.report.ignored).toEqual(['stage1.0.weight', 'backbone.0.0.weight', 'newly_added.0.weight']);
+    c.net.dispose();
+    expect(() => loadReferenceStateDict('seam-resnet38', tv, 'r50.pth')).toThrow('r50.pth: a checkpoint of architecture resnet50, not seam-resnet38 (use --arch resnet50)');
+  });
 });
+

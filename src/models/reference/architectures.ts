@@ -103,7 +103,12 @@ export function loadReferenceStateDict(arch: ReferenceArch, input: Map<string, {
   let tensors = input;
   let detected = detectReferenceArch(tensors.keys());
   const bb = BACKBONE_OF[arch];
+  const aliases: string[] = [];
   if (detected === 'resnet50' && (arch === 'resnet50' || arch === 'resnet50-cam')) tensors = new Map([...tensors].filter(([k]) => !/^fc\./.test(k)));
+  if (detected === 'resnet50-cam') {
+    // IRN's Net also registers its modules as stage1..4 / backbone / newly_added: the same tensors twice.
+    tensors = new Map([...tensors].filter(([k]) => !(/^(stage[1-4]|backbone|newly_added)\./.test(k) && aliases.push(k))));
+  }
   if (bb && detected === bb.backbone && opts.allowMissing) {
     tensors = new Map([...tensors].map(([k, v]) => [bb.prefix + k, v]));
     detected = arch;
@@ -123,7 +128,9 @@ export function loadReferenceStateDict(arch: ReferenceArch, input: Map<string, {
     throw e;
   }
   try {
-    return { net, report: loadReferenceTensors(net.refs, tensors, source, opts) };
+    const report = loadReferenceTensors(net.refs, tensors, source, opts);
+    report.ignored.push(...aliases);
+    return { net, report };
   } catch (e) {
     net.dispose();
     throw e;
