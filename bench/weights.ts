@@ -1,6 +1,6 @@
 /**
  * Loads a full-size ResNet-38 SEAM checkpoint (the reference's layer shapes: 105.4 M numbers,
- * ~422 MB of float32) with `readWeights`, as safetensors and as a PyTorch zip, and the ImageNet
+ * ~422 MB of float32) with `readWeights`, as safetensors, PyTorch zip and PyTorch legacy (pre-1.6), and the ImageNet
  * initialisation as MXNet `.params` (legacy layout: the backbone under ademxapp names plus the
  * 1000-way classifier, ~432 MB), each written first into os.tmpdir() with hfpl's own writers
  * and deleted afterwards. Each load runs in a fresh
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readWeights, writeSafetensors, writeTorchZip, type TensorToWrite } from '../src/weights/index.js';
 import { torchToMxnetName, writeMxnetParams } from '../src/weights/mxnet-write.js';
+import { writeTorchLegacy } from '../src/weights/torch-write.js';
 
 /** Shapes of resnet38_SEAM.Net's state dict (network/resnet38d.py + resnet38_SEAM.py), in module order. */
 export function seamResnet38Shapes(): [string, number[]][] {
@@ -102,11 +103,12 @@ async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'hfpl-bench-weights-'));
   const results: Record<string, unknown>[] = [];
   try {
-    for (const [format, name] of [['safetensors', 'seam-full.safetensors'], ['pth-zip', 'seam-full.pth'], ['mxnet', 'ilsvrc-resnet38.params']] as const) {
+    for (const [format, name] of [['safetensors', 'seam-full.safetensors'], ['pth-zip', 'seam-full.pth'], ['pth-legacy', 'seam-full-legacy.pth'], ['mxnet', 'ilsvrc-resnet38.params']] as const) {
       const path = join(root, name);
       const tw = performance.now();
       if (format === 'safetensors') await writeSafetensors(path, tensors);
       else if (format === 'pth-zip') await writeTorchZip(path, tensors);
+      else if (format === 'pth-legacy') await writeTorchLegacy(path, tensors);
       else await writeMxnetParams(path, mx, 'legacy');
       const fileBytes = statSync(path).size;
       console.log(`${format}: wrote ${(fileBytes / 1e6).toFixed(1)} MB in ${((performance.now() - tw) / 1000).toFixed(2)} s`);

@@ -94,26 +94,37 @@ async function readTfjs(path: string): Promise<WeightFile> {
 
 /** Options of `stripPrefix`. */
 export interface StripPrefixOptions {
-  /** Top-level dict keys whose content is the state dict (default `state_dict`, `model_state_dict`). */
+  /**
+   * `WeightFile.containers` of the file: which top-level keys are nested dicts. With it, the
+   * container to unwrap is the first of `wrappers` present, or the only container; without it,
+   * names starting with `state_dict.` / `model_state_dict.` are unwrapped.
+   */
+  containers?: readonly string[];
+  /** Container names tried in order (default `state_dict`, `model_state_dict`, `model`, `net`, `network`, `module`). */
   wrappers?: readonly string[];
   /** Prefixes removed when every remaining name has them (default `module.`, as nn.DataParallel saves). */
   prefixes?: readonly string[];
 }
 
+const WRAPPERS = ['state_dict', 'model_state_dict', 'model', 'net', 'network', 'module'];
+
 /**
  * The state dict inside a checkpoint: unwraps `{'state_dict': {...}, 'epoch': ...}` (flattened as
  * `state_dict.<name>`; other entries such as optimizer state are left out), then removes
  * `module.` when every name carries it. Returns a new map with renamed tensors.
+ *
+ * @example
+ * stripPrefix(f.tensors, { containers: f.containers }) // {'model': {'module.conv.weight'}, 'optimizer': ...} -> {'conv.weight'}
  */
 export function stripPrefix(tensors: ReadonlyMap<string, WeightTensor>, opts: StripPrefixOptions = {}): Map<string, WeightTensor> {
   let entries = [...tensors];
-  for (const w of opts.wrappers ?? ['state_dict', 'model_state_dict']) {
-    const inside = entries.filter(([k]) => k.startsWith(`${w}.`));
-    if (inside.length > 0) {
-      entries = inside.map(([k, t]) => [k.slice(w.length + 1), t]);
-      break;
-    }
+  let wrapper: string | undefined;
+  if (opts.containers) {
+    wrapper = (opts.wrappers ?? WRAPPERS).find((w) => opts.containers!.includes(w)) ?? (opts.containers.length === 1 ? opts.containers[0] : undefined);
+  } else {
+    wrapper = (opts.wrappers ?? ['state_dict', 'model_state_dict']).find((w) => entries.some(([k]) => k.startsWith(`${w}.`)));
   }
+  if (wrapper !== undefined) entries = entries.filter(([k]) => k.startsWith(`${wrapper}.`)).map(([k, t]) => [k.slice(wrapper.length + 1), t]);
   for (const p of opts.prefixes ?? ['module.']) {
     if (entries.length > 0 && entries.every(([k]) => k.startsWith(p))) entries = entries.map(([k, t]) => [k.slice(p.length), t]);
   }
@@ -141,5 +152,6 @@ export async function readStateDict(path: string, opts: ReadWeightsOptions & Str
     const c = convertMxnetToTorch(f.tensors);
     return { format: f.format, tensors: c.tensors, meta: f.meta, dropped: c.dropped, unconverted: c.unconverted };
   }
-  return { format: f.format, tensors: stripPrefix(f.tensors, opts), meta: f.meta, dropped: [], unconverted: [] };
+  const containers = opts.containers ?? f.containers;
+  return { format: f.format, tensors: stripPrefix(f.tensors, { ...opts, containers }), meta: f.meta, dropped: [], unconverted: [] };
 }

@@ -112,7 +112,12 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
   const global = (module: string, name: string): PickleGlobal => {
     const g = opts.resolveGlobal(module, name);
     if (!g) {
-      throw new HfplError('E_DATA', `${file}: refused: the pickle references the global ${module}.${name}, which is not on hfpl's allow list (nothing was executed)`);
+      const hint = module.startsWith('__torch__')
+        ? '; this is a TorchScript archive: load it in PyTorch and save model.state_dict()'
+        : module.startsWith('torch.nn.') || /(^|\.)(net|network|model|models)(\.|$)/i.test(module)
+          ? '; the file seems to pickle a whole model object: save model.state_dict() instead'
+          : '';
+      throw new HfplError('E_DATA', `${file}: refused: the pickle references the global ${module}.${name}, which is not on hfpl's allow list (nothing was executed)${hint}`);
     }
     return g;
   };

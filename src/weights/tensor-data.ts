@@ -108,6 +108,10 @@ export async function readTensorData(
     throw new HfplError('E_DATA', `${src.path}: corrupt: ${what} reaches element ${off + span} of a storage of ${view.storageNumel}`);
   }
   const start = pos + off * es;
+  // Check the range before allocating: a corrupt shape must not ask for terabytes.
+  if (start + span * es > src.size) {
+    throw new HfplError('E_DATA', `${src.path}: truncated or corrupt: ${what} (shape [${shape.join(', ')}]) needs bytes ${start}..${start + span * es} but there are ${src.size}`);
+  }
   if (isContiguous(shape, strides)) {
     const direct = directArray(dtype, n);
     if (direct) {

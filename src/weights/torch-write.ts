@@ -85,10 +85,18 @@ export async function writeTorchZip(path: string, tensors: ReadonlyMap<string, T
       throw new HfplError('E_ARG', `writeTorchZip: tensor ${name} has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     }
   }
+  const storages = [...tensors.values()].map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  await writeTorchArchive(path, stateDictPickle(tensors), storages, stem);
+}
+
+/**
+ * Writes a torch.save-layout zip from a ready data.pkl whose persistent ids name storages
+ * '0', '1', ... (`storages[i]` is the raw bytes of storage i).
+ */
+export async function writeTorchArchive(path: string, pkl: Uint8Array, storages: readonly Uint8Array[], stem = 'archive'): Promise<void> {
   const enc = new TextEncoder();
-  const records: ZipRecord[] = [{ name: `${stem}/data.pkl`, data: stateDictPickle(tensors) }];
-  let i = 0;
-  for (const t of tensors.values()) records.push({ name: `${stem}/data/${i++}`, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
+  const records: ZipRecord[] = [{ name: `${stem}/data.pkl`, data: pkl }];
+  storages.forEach((data, i) => records.push({ name: `${stem}/data/${i}`, data }));
   records.push({ name: `${stem}/version`, data: enc.encode('3\n') });
   records.push({ name: `${stem}/byteorder`, data: enc.encode('little') });
 
@@ -143,6 +151,57 @@ export async function writeTorchZip(path: string, tensors: ReadonlyMap<string, T
     end.writeUInt32LE(cdSize, 12);
     end.writeUInt32LE(pos, 16);
     await writeAll(fh, end);
+    await fh.close();
+    await rename(tmp, path);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+const LEGACY_STORAGE: Record<string, string> = { Float32Array: 'FloatStorage', BigInt64Array: 'LongStorage', Int32Array: 'IntStorage', Float64Array: 'DoubleStorage', Uint8Array: 'ByteStorage' };
+
+/**
+ * Writes `tensors` in PyTorch's legacy (pre-1.6) format as `_legacy_save` does: pickles of the
+ * magic number, protocol 1001 and sys info, the OrderedDict with 6-tuple persistent ids
+ * `('storage', torch.FloatStorage, key, 'cpu', numel, None)`, the sorted storage keys, then per
+ * key an int64 element count and the raw data. Tensors passing the same `data` array share a
+ * storage. For tests and benches of the legacy reader (torch.load reads the result). Atomic.
+ */
+export async function writeTorchLegacy(path: string, tensors: ReadonlyMap<string, TorchTensorToWrite>): Promise<void> {
+  const keys = new Map<TorchTensorToWrite['data'], string>();
+  const head = [new PickleWriter().proto().int(0x1950a86a20f9469cfc6cn).stop().bytes(), new PickleWriter().proto().int(1001).stop().bytes()];
+  const sys = new PickleWriter().proto().emptyDict().mark().str('protocol_version').int(1001).str('little_endian').bool(true);
+  sys.str('type_sizes').emptyDict().mark().str('short').int(2).str('int').int(4).str('long').int(4).setItems().setItems().stop();
+  head.push(sys.bytes());
+  const w = new PickleWriter().proto().global('collections', 'OrderedDict').emptyTuple().reduce().mark();
+  for (const [name, t] of tensors) {
+    if (!keys.has(t.data)) keys.set(t.data, String(94000000 + keys.size * 1024)); // addresses, as in real files
+    const storage = t.storage ?? LEGACY_STORAGE[t.data.constructor.name];
+    if (!storage) throw new HfplError('E_ARG', `writeTorchLegacy: tensor ${name} is a ${t.data.constructor.name}`);
+    w.str(name).global('torch._utils', '_rebuild_tensor_v2').mark();
+    w.mark().str('storage').global('torch', storage).str(keys.get(t.data)!).str('cpu').int(t.data.length).none().tuple().binPersId();
+    w.int(t.storageOffset ?? 0).intTuple(t.shape).intTuple(t.strides ?? cStrides(t.shape)).bool(false);
+    w.global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce();
+  }
+  head.push(w.setItems().stop().bytes());
+  const sorted = [...keys].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  const kl = new PickleWriter().proto().byte(0x5d).mark();
+  for (const [, k] of sorted) kl.str(k);
+  head.push(kl.byte(0x65).stop().bytes());
+
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const fh = await open(tmp, 'w');
+  try {
+    for (const h of head) await writeAll(fh, h);
+    for (const [data] of sorted) {
+      const n = Buffer.alloc(8);
+      n.writeBigInt64LE(BigInt(data.length));
+      await writeAll(fh, n);
+      await writeAll(fh, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
     await fh.close();
     await rename(tmp, path);
   } catch (e) {

@@ -14,14 +14,15 @@ import { type WeightFile, type WeightTensor } from './types.js';
 import { openZipRecord, readZipDirectory, readZipRecord } from './zip.js';
 
 /** Flattens the unpickled object: tensors by dotted name, scalar/string leaves into `meta`. */
-export function flattenObject(root: unknown): { refs: Map<string, TensorRef>; meta: Record<string, unknown> } {
+export function flattenObject(root: unknown, file = 'checkpoint'): { refs: Map<string, TensorRef>; meta: Record<string, unknown>; containers: string[] } {
   const refs = new Map<string, TensorRef>();
   const meta: Record<string, unknown> = {};
   const onPath = new Set<unknown>();
   const join = (prefix: string, k: unknown): string => (prefix === '' ? String(k) : `${prefix}.${String(k)}`);
   const hasTensor = (v: unknown, depth: number): boolean =>
     v instanceof TensorRef || (depth < 8 && ((v instanceof Map && [...v.values()].some((x) => hasTensor(x, depth + 1))) || (Array.isArray(v) && v.some((x) => hasTensor(x, depth + 1)))));
-  const walk = (v: unknown, prefix: string): void => {
+  const walk = (v: unknown, prefix: string, depth = 0): void => {
+    if (depth > 64) throw new HfplError('E_DATA', `${file}: corrupt checkpoint: objects nested more than 64 deep at ${prefix}`);
     if (v instanceof TensorRef) {
       refs.set(prefix === '' ? 'tensor' : prefix, v);
       return;
@@ -29,8 +30,8 @@ export function flattenObject(root: unknown): { refs: Map<string, TensorRef>; me
     if (v !== null && typeof v === 'object') {
       if (onPath.has(v)) return;
       onPath.add(v);
-      if (v instanceof Map) for (const [k, x] of v) walk(x, join(prefix, k));
-      else if (Array.isArray(v) && hasTensor(v, 0)) v.forEach((x, i) => walk(x, join(prefix, i)));
+      if (v instanceof Map) for (const [k, x] of v) walk(x, join(prefix, k), depth + 1);
+      else if (Array.isArray(v) && hasTensor(v, 0)) v.forEach((x, i) => walk(x, join(prefix, i), depth + 1));
       else if (Array.isArray(v)) meta[prefix] = v.length <= 64 && v.every((x) => x === null || typeof x !== 'object') ? v : `[list of ${v.length}]`;
       else if (v instanceof Uint8Array) meta[prefix] = `[${v.length} bytes]`;
       onPath.delete(v);
@@ -39,7 +40,8 @@ export function flattenObject(root: unknown): { refs: Map<string, TensorRef>; me
     meta[prefix] = typeof v === 'bigint' ? v.toString() : v;
   };
   walk(root, '');
-  return { refs, meta };
+  const containers = root instanceof Map ? [...root].filter(([, v]) => !(v instanceof TensorRef) && hasTensor(v, 0)).map(([k]) => String(k)) : [];
+  return { refs, meta, containers };
 }
 
 function refuse(e: unknown): never {
@@ -62,7 +64,7 @@ export async function readTorchZip(src: FileSource): Promise<WeightFile> {
     resolveGlobal: resolveTorchGlobal,
     persistentLoad: (pid) => storageFromPid(pid, storages),
   });
-  const { refs, meta } = flattenObject(value);
+  const { refs, meta, containers } = flattenObject(value, src.path);
   const tensors = new Map<string, WeightTensor>();
   for (const [name, r] of refs) {
     const e = entries.get(`${prefix}data/${r.storage.key}`);
@@ -79,7 +81,7 @@ export async function readTorchZip(src: FileSource): Promise<WeightFile> {
     });
     tensors.set(name, { name, dtype: r.storage.dtype, shape: r.shape.slice(), data });
   }
-  return { format: 'pth-zip', tensors, meta };
+  return { format: 'pth-zip', tensors, meta, containers };
 }
 
 /** The legacy magic number, as the first pickle holds it. */
@@ -136,7 +138,7 @@ async function readLegacyWith(src: FileSource, head: Uint8Array): Promise<Weight
     if (pos > src.size) throw new HfplError('E_DATA', `${src.path}: truncated: storage ${key} ends at byte ${pos} but the file has ${src.size}`);
   }
 
-  const { refs, meta } = flattenObject(obj.value);
+  const { refs, meta, containers } = flattenObject(obj.value, src.path);
   const tensors = new Map<string, WeightTensor>();
   for (const [name, r] of refs) {
     const w = where.get(r.storage.key);
@@ -148,5 +150,5 @@ async function readLegacyWith(src: FileSource, head: Uint8Array): Promise<Weight
     });
     tensors.set(name, { name, dtype: r.storage.dtype, shape: r.shape.slice(), data });
   }
-  return { format: 'pth-legacy', tensors, meta };
+  return { format: 'pth-legacy', tensors, meta, containers };
 }

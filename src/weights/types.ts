@@ -43,6 +43,12 @@ export interface WeightFile {
    * the pickled object by flattened key (e.g. `epoch: 3`); for TF.js the `hfpl` field.
    */
   meta: Record<string, unknown>;
+  /**
+   * PyTorch files: top-level keys of the pickled dict whose values are dicts/lists holding tensors
+   * (e.g. `['state_dict']` for `{'state_dict': {...}, 'epoch': 3}`, `['model', 'optimizer']`);
+   * empty for a plain state dict. Tells nesting apart from dotted names for `stripPrefix`.
+   */
+  containers?: string[];
 }
 
 /** Number of elements of a shape (1 for a scalar). */

@@ -105,3 +105,17 @@ describe('the safe unpickler', () => {
     expect((await failure(path)).message).toContain('corrupt pickle at byte');
   });
 });
+
+test('a corrupt shape fails before any allocation: an MXNet array claiming 2^40 elements', async () => {
+  const path = join(dir, 'huge.params');
+  const b = Buffer.alloc(24 + 4 + 4 + 4 + 8 + 12 + 8);
+  b.writeBigUInt64LE(0x112n, 0);
+  b.writeBigUInt64LE(1n, 16);
+  b.writeUInt32LE(0xf993fac9, 24);
+  b.writeInt32LE(0, 28);
+  b.writeInt32LE(1, 32);
+  b.writeBigInt64LE(2n ** 40n, 36);
+  b.writeInt32LE(1, 44);
+  writeFileSync(path, b);
+  expect((await failure(path)).message).toBe(`${path}: truncated or corrupt: array 0 (shape [1099511627776]) needs bytes 56..4398046511160 but there are ${b.length}`);
+});

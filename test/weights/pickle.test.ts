@@ -64,3 +64,11 @@ test('the allow list is consulted for every global: with an empty one the Ordere
   const inert: GlobalResolver = (m, n) => new PickleGlobal(m, n);
   expect(() => unpickle(bytes(P4), 0, { file: 'obj.pkl', resolveGlobal: inert })).toThrow(/corrupt pickle at byte \d+: calls collections\.OrderedDict, which hfpl does not construct/);
 });
+
+test('refusals of a whole pickled model or a TorchScript archive say what to do instead', () => {
+  const pkl = (module: string, name: string): Uint8Array => Uint8Array.from([0x80, 0x02, 0x63, ...Buffer.from(`${module}\n${name}\n`), 0x29, 0x52, 0x2e]);
+  expect(() => unpickle(pkl('network.resnet38_SEAM', 'Net'), 0, opts)).toThrow(
+    "obj.pkl: refused: the pickle references the global network.resnet38_SEAM.Net, which is not on hfpl's allow list (nothing was executed); the file seems to pickle a whole model object: save model.state_dict() instead",
+  );
+  expect(() => unpickle(pkl('__torch__.network.resnet38d', 'Net'), 0, opts)).toThrow('; this is a TorchScript archive: load it in PyTorch and save model.state_dict()');
+});

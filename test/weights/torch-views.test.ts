@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { readWeights, writeTorchZip, type TorchTensorToWrite } from '../../src/weights/index.js';
+import { writeTorchLegacy } from '../../src/weights/torch-write.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hfpl-test-weights-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,4 +59,27 @@ test('float16, bfloat16 and float64 storages convert to float32; int64, int32, u
   expect(Array.from(v('i').data as Int32Array)).toEqual([-2147483648, 5]);
   expect([v('u8').dtype, ...v('u8').data]).toEqual(['uint8', 0, 200, 255]);
   expect([v('b').dtype, ...v('b').data]).toEqual(['bool', 1, 0]);
+});
+
+test('legacy format: views into one shared storage (offsets, strides, zero strides), float64 and int64', async () => {
+  const path = join(dir, 'views-legacy.pth');
+  const shared = Float32Array.from(base);
+  await writeTorchLegacy(
+    path,
+    new Map<string, TorchTensorToWrite>([
+      ['t', { shape: [6, 4], data: shared, strides: [1, 6] }],
+      ['slice', { shape: [2, 3], data: shared, storageOffset: 8, strides: [6, 1] }],
+      ['expand', { shape: [2, 3], data: shared, storageOffset: 20, strides: [0, 1] }],
+      ['d', { shape: [2], data: Float64Array.from([0.5, -3]) }],
+      ['n', { shape: [], data: BigInt64Array.from([1007n]) }],
+    ]),
+  );
+  const f = await readWeights(path);
+  expect(f.format).toBe('pth-legacy');
+  const get = (k: string): number[] => Array.from(f.tensors.get(k)!.data as Float32Array);
+  expect(get('t')).toEqual([0, 6, 12, 18, 1, 7, 13, 19, 2, 8, 14, 20, 3, 9, 15, 21, 4, 10, 16, 22, 5, 11, 17, 23]);
+  expect(get('slice')).toEqual([8, 9, 10, 14, 15, 16]);
+  expect(get('expand')).toEqual([20, 21, 22, 20, 21, 22]);
+  expect(get('d')).toEqual([0.5, -3]);
+  expect(f.tensors.get('n')!.data).toEqual(BigInt64Array.from([1007n]));
 });
