@@ -87,6 +87,24 @@ export {
 } from './weights/index.js';
 export { convertWeights, describeConversion, type ConvertWeightsOptions, type ConvertWeightsReport } from './weights/convert.js';
 
+// The reference networks in the reference layouts (exact eval forward passes; src/models/reference)
+export { Resnet38d, Resnet38dNet, RESNET38D_BLOCKS, RESNET38D_FULL_WIDTHS, resnet38dWidthsFromShapes, type Resnet38dWidths, type Resnet38dFeatures } from './models/reference/resnet38d.js';
+export { RefSeamNet, pcmRefine, SEAM_FULL_HEAD, type SeamHeadWidths, type RefSeamOutput } from './models/reference/seam.js';
+export { RefAffinityNet, indicesOfPairs, affinityRadius, denseAffinity, AFF_FULL_HEAD, type PairIndices, type RefAffOutput } from './models/reference/affinity.js';
+export { RefDeeplabLargeFov, LARGEFOV_FULL_HEAD, type LargeFovWidths } from './models/reference/deeplab-largefov.js';
+export { Resnet50, RefResnet50Cam, RESNET50_FULL_WIDTHS, RESNET50_CAM_STRIDES, type Resnet50Widths } from './models/reference/resnet50.js';
+export { RefParams, type RefParam } from './models/reference/ref-params.js';
+export { loadReferenceTensors, referenceStateDict, tfjsToReference, describeRefReport, type RefLoadReport, type RefLoadOptions, type RefTensor } from './models/reference/load-reference.js';
+export {
+  REFERENCE_ARCHS, REFERENCE_ARCH_INFO, parseReferenceArch, detectReferenceArch, buildReferenceNet, loadReferenceNet, loadReferenceFromStateDict, loadReferenceStateDict,
+  type ReferenceArch, type ReferenceNet, type LoadedReferenceNet,
+} from './models/reference/architectures.js';
+export { convertReferenceWeights, type ConvertReferenceOptions, type ConvertReferenceResult } from './models/reference/convert.js';
+export { readPretrainedWeights, referenceToProjectName } from './models/reference/project-names.js';
+export { resizeBicubicPil, roundHalfEven } from './data/pil-resize.js';
+export { referenceCams, normaliseReference, REFERENCE_CAM_SCALES, type ReferenceCams, type ReferenceCamOptions } from './infer/reference-cam.js';
+export { runInferCamReference, INFER_CAM_ARCHS, type InferCamReferenceOptions, type InferCamReferenceResult } from './infer/reference-cam-run.js';
+
 // Losses
 export { multilabelSoftMarginLoss } from './losses/multilabel-soft-margin.js';
 export { maxNorm, fslTargetFromCam } from './losses/max-norm.js';

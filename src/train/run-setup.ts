@@ -11,7 +11,8 @@ import type { z } from 'zod';
 import { HfplError } from '../errors.js';
 import { applyBnUpdates, type BnUpdate, type ForwardContext } from '../models/layers.js';
 import type { Param, ParamStore } from '../models/params.js';
-import { assignWeights, describeReport, readWeights, saveWeights } from '../models/weights-io.js';
+import { readPretrainedWeights } from '../models/reference/project-names.js';
+import { assignWeights, describeReport, saveWeights } from '../models/weights-io.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../util/atomic-write.js';
 import type { ProgressReporter } from '../util/progress.js';
 import { checkpointsDir, isRunFinished, loadLatestCheckpoint, type TrainState } from './checkpoint.js';
@@ -152,7 +153,7 @@ export async function restoreOrInit(store: ParamStore, opt: PolySgd, o: RestoreO
     return ckpt.state;
   }
   if (o.pretrained) {
-    const r = assignWeights(store, readWeights(o.pretrained), { strict: false, prefix: 'backbone.' }, o.pretrained);
+    const r = assignWeights(store, await readPretrainedWeights(o.pretrained), { strict: false, prefix: 'backbone.' }, o.pretrained);
     if (r.loaded.length === 0) throw new HfplError('E_DATA', `${o.pretrained}: no backbone weights match the model (${describeReport(r)})`);
     const shown = o.ignoreUnexpected ? { ...r, unexpected: [] } : r;
     const problems = shown.missing.length + shown.unexpected.length + shown.misShaped.length;

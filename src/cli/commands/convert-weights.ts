@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
 import { convertStateDict, describeConversion, resolveOutput } from '../../weights/convert.js';
 import { readStateDict, type StateDict } from '../../weights/index.js';
+import { REFERENCE_ARCHS, type ReferenceArch } from '../../models/reference/architectures.js';
+import { convertReferenceWeights, describeReferenceConversion } from '../../models/reference/convert.js';
 
 /** What an architecture writer reports (printed line by line). */
 export interface ArchConversion {
@@ -20,8 +22,14 @@ export interface ArchConversion {
  */
 export type ArchWriter = (sd: StateDict, outDir: string, opts: { input: string; allowMissing: boolean }) => Promise<ArchConversion>;
 
+/** The reference architectures (src/models/reference): TF.js model + model.safetensors in the folder. */
+const referenceWriter = (arch: ReferenceArch): ArchWriter => async (sd, outDir, o) => {
+  const opts = { input: o.input, arch, out: outDir, allowMissing: o.allowMissing };
+  return { lines: describeReferenceConversion(opts, await convertReferenceWeights(opts, sd)) };
+};
+
 /** `--arch` values; entries are added by the architecture code (e.g. 'resnet38d', 'seam-resnet38'). */
-export const ARCH_WRITERS: Readonly<Record<string, ArchWriter>> = Object.freeze({});
+export const ARCH_WRITERS: Readonly<Record<string, ArchWriter>> = Object.freeze(Object.fromEntries(REFERENCE_ARCHS.map((a) => [a, referenceWriter(a)])));
 
 interface ConvertFlags {
   in: string;

@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
 import { describeEngine, initEngine } from '../../engine/init.js';
 import { runInferCam } from '../../infer/cam-run.js';
+import { runInferCamReference } from '../../infer/reference-cam-run.js';
+import { parseReferenceArch } from '../../models/reference/architectures.js';
 import type { BackgroundScore } from '../../infer/pseudo-labels.js';
 import { createReporter } from '../../util/progress.js';
 import { numberFlag } from './train-cam.js';
@@ -21,7 +23,9 @@ export function parseScales(value: string): number[] {
 }
 
 interface InferCamFlags {
-  run: string;
+  run?: string;
+  weights?: string;
+  arch?: string;
   data: string;
   split: string;
   out: string;
@@ -38,7 +42,9 @@ export function registerInferCam(program: Command): void {
   program
     .command('infer-cam')
     .description('multi-scale CAMs (.npy) and pseudo-label PNGs of a split with a trained CAM network')
-    .requiredOption('--run <dir>', 'run folder of hfpl train-cam (or its model.json)')
+    .option('--run <dir>', 'run folder of hfpl train-cam (or its model.json)')
+    .option('--weights <file>', 'instead of --run: a reference checkpoint (.pth, .safetensors, convert-weights output), inferred as infer_cam_voc.py does')
+    .option('--arch <name>', 'architecture of --weights (default seam-resnet38)')
     .requiredOption('--data <dir>', 'VOC-layout dataset folder')
     .option('--split <name>', 'list under ImageSets/Segmentation', 'val')
     .requiredOption('--out <dir>', 'output folder: cams/, pseudo/, scores.jsonl, summary.json')
@@ -56,9 +62,21 @@ export function registerInferCam(program: Command): void {
       if (a !== undefined && a <= 0) throw new HfplError('E_CONFIG', `--alpha: expected a number > 0, got '${f.alpha}'`);
       const background: BackgroundScore = a !== undefined ? { alpha: a } : { threshold: t ?? 0.26 };
       const limit = numberFlag('--limit', f.limit, true);
+      if ((f.run === undefined) === (f.weights === undefined)) throw new HfplError('E_CONFIG', 'infer-cam needs exactly one of --run <dir> and --weights <file>');
+      if (f.arch !== undefined && f.weights === undefined) throw new HfplError('E_CONFIG', '--arch goes with --weights');
       const engine = await initEngine({ threads: numberFlag('--threads', f.threads, true) ?? 1 });
+      if (f.weights !== undefined) {
+        const arch = parseReferenceArch(f.arch ?? 'seam-resnet38');
+        if (!f.flip) throw new HfplError('E_CONFIG', '--no-flip: the reference inference always adds the flipped copies');
+        const r = await runInferCamReference(
+          { weights: f.weights, arch, data: f.data, split: f.split, out: f.out, scales: parseScales(f.scales), background, limit },
+          createReporter(f.quiet ? 'silent' : 'bar'),
+        );
+        console.log(`infer-cam (${describeEngine(engine)}, ${arch} from ${f.weights}): ${r.numImages} images (${r.inferred} inferred) in ${r.seconds.toFixed(1)} s; CAMs in ${f.out}/cams, pseudo-labels in ${f.out}/pseudo`);
+        return;
+      }
       const r = await runInferCam(
-        { run: f.run, data: f.data, split: f.split, out: f.out, scales: parseScales(f.scales), flip: f.flip, background, limit },
+        { run: f.run as string, data: f.data, split: f.split, out: f.out, scales: parseScales(f.scales), flip: f.flip, background, limit },
         createReporter(f.quiet ? 'silent' : 'bar'),
       );
       const c = r.classification;

@@ -59,7 +59,7 @@ export function addLabelTrainFlags(cmd: Command): Command {
     .option('--batch-size <n>', 'images per batch (default 8)')
     .option('--lr <x>', 'base learning rate of the poly schedule')
     .option('--backbone <name>', 'tiny, small or resnet38 (must match --pretrained)')
-    .option('--pretrained <model.json>', 'weights whose backbone.* initialise the backbone (e.g. the CAM run)')
+    .option('--pretrained <file>', 'weights whose backbone initialises the backbone (e.g. the CAM run), or a reference ResNet-38 .pth / .safetensors / .params')
     .option('--split <name>', 'training list under ImageSets/Segmentation (default train)')
     .option('--crop <px>', 'square training crop, a multiple of 8')
     .option('--checkpoint-every <n>', 'checkpoint every n steps (0 = never)')

@@ -82,7 +82,7 @@ export function registerTrainCam(program: Command): void {
     .option('--batch-size <n>', 'images per batch (default 8)')
     .option('--lr <x>', 'base learning rate of the poly schedule')
     .option('--backbone <name>', 'tiny, small or resnet38')
-    .option('--pretrained <model.json>', 'TF.js weights file whose backbone.* weights initialise the backbone')
+    .option('--pretrained <file>', 'weights whose backbone initialises the model: TF.js model.json, or a reference ResNet-38 .pth / .safetensors / MXNet .params (--backbone resnet38)')
     .option('--split <name>', 'training list under ImageSets/Segmentation (default train)')
     .option('--crop <px>', 'square training crop')
     .option('--checkpoint-every <n>', 'checkpoint every n steps as well as at epoch ends (0 = epochs only)')
