@@ -12,6 +12,7 @@ import { registerInferAff } from './infer-aff.js';
 import { registerTrainSeg } from './train-seg.js';
 import { registerInferSeg } from './infer-seg.js';
 import { registerPipeline } from './pipeline.js';
+import { registerWorker } from './worker.js';
 
 /** Every subcommand, in the order `hfpl --help` lists them. */
 export const commandModules: ReadonlyArray<(program: Command) => void> = [
@@ -28,4 +29,5 @@ export const commandModules: ReadonlyArray<(program: Command) => void> = [
   registerTrainSeg,
   registerInferSeg,
   registerPipeline,
+  registerWorker,
 ];
