@@ -53,12 +53,14 @@ function connectionOf(t: QueueTarget): ConnectionOptions {
 /** Checks that Redis answers; else one line (E_IO) naming the server. */
 export async function checkRedis(t: QueueTarget, timeoutMs = 3000): Promise<void> {
   const r = new Redis({ host: t.host, port: t.port, db: t.db, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
-  r.on('error', () => {});
+  let cause: unknown = null;
+  r.on('error', (e) => void (cause ??= e));
   try {
     await r.connect();
     await r.ping();
   } catch (e) {
-    const why = (e as { code?: string }).code ?? (e as Error).message;
+    const first = (cause ?? e) as { code?: string; message?: string };
+    const why = first.code ?? first.message ?? String(first);
     throw new HfplError('E_IO', `${t.url}: cannot reach Redis at ${t.host}:${t.port} (${why}); start redis-server or fix --queue`);
   } finally {
     r.disconnect();
