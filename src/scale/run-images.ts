@@ -21,7 +21,7 @@ export interface ScaleOptions {
   /** `redis://host:port/name`: enqueue the images for `hfpl worker` processes instead. */
   queue?: string;
   /** Queue job options (retries, backoff). */
-  queueOptions?: Omit<QueueRunOptions, 'url' | 'task' | 'setup' | 'items' | 'todo' | 'label' | 'onProgress' | 'onResult'>;
+  queueOptions?: Pick<QueueRunOptions, 'attempts' | 'backoffMs'>;
 }
 
 /** Options of `runImages`. */
