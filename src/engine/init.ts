@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { availableParallelism } from 'node:os';
 import { HfplError } from '../errors.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
 import { registerTrainingGradients } from './gradients/register.js';
@@ -97,6 +98,22 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   }
   current = { backend, native: nativeStatus.native, nativeReason: nativeStatus.reason, kernels, gradients };
   return current;
+}
+
+/**
+ * libtorch intra-op threads for training: `HFPL_THREADS` when set, else every core
+ * (`os.availableParallelism()`). Inference uses one thread per worker instead (data parallel,
+ * `--workers`), and the wasm backend is single-threaded in Node whatever this says (see README,
+ * "Many cores, many machines").
+ */
+export function defaultTrainingThreads(): number {
+  const env = process.env.HFPL_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new HfplError('E_CONFIG', `HFPL_THREADS: expected an integer >= 1, got '${env}'`);
+    return n;
+  }
+  return availableParallelism();
 }
 
 /** What `initEngine` chose, or null before it ran. */
