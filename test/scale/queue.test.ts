@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { runCrf } from '../../src/infer/crf/run-crf.js';
 import { CLI, ensureBuilt, tinySet, tree } from './fixture.js';
-import { freePort, redisServerPath, startRedis, type TestRedis } from './redis.js';
+import { freePort, redisServerPath, startRedis, type TestRedis } from '../../bench/redis-server.js';
 
 const haveRedis = redisServerPath() !== null;
 const tmp = mkdtempSync(join(tmpdir(), 'hfpl-queue-'));

@@ -1,10 +1,10 @@
-/** A throwaway redis-server on a free loopback port for the queue tests and the bench. */
+/** A throwaway redis-server on a free loopback port, for the queue tests and `npm run bench:scale`. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkRedis, parseQueueUrl } from '../../src/scale/queue.js';
+import { checkRedis, parseQueueUrl } from '../src/scale/queue.js';
 
 /** Path of redis-server, or null when it is not installed. */
 export function redisServerPath(): string | null {
