@@ -21,7 +21,9 @@ import { runCli } from '../src/cli/program.js';
 import type { ScaleOptions } from '../src/scale/run-images.js';
 import { redisServerPath, startRedis } from './redis-server.js';
 
-const N_CAM = 8, N_CRF = 24, SIZE = 160;
+const envInt = (name: string, d: number): number => (process.env[name] ? Math.max(1, Math.floor(Number(process.env[name])) || d) : d);
+/** Images per row: HFPL_BENCH_CAM_IMAGES, HFPL_BENCH_CRF_IMAGES (more images dilute the threads' start-up). */
+const N_CAM = envInt('HFPL_BENCH_CAM_IMAGES', 8), N_CRF = Math.max(N_CAM, envInt('HFPL_BENCH_CRF_IMAGES', 24)), SIZE = 160;
 const COCO_TRAIN = 82_783, COCO_PIXELS = 578 * 484;
 const CLI = new URL('../src/cli/main.js', import.meta.url).pathname;
 const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
     // CAM files of every image for the CRF rows (not timed).
     await cam(join(dir, 'cam-w1'), N_CRF)({ workers: 2 });
     rmSync(join(dir, 'cam-w1', 'summary.json'));
-    console.log(`bench:scale: ${N_CRF} (crf) and ${N_CAM} (infer-cam) synthetic images of ${SIZE} x ${SIZE}; ${process.env.HFPL_NATIVE === '0' ? 'wasm' : 'native when built'}; the machine may be shared: CPU time is the steady figure; thread rows include each thread's start-up (engine, model), queue rows exclude the worker processes' start-up`);
+    console.log(`bench:scale: ${N_CRF} (crf) and ${N_CAM} (infer-cam) synthetic images of ${SIZE} x ${SIZE}; ${process.env.HFPL_NATIVE === '0' ? 'wasm' : 'native when built'}; the machine may be shared: CPU time is the steady figure; thread rows include each thread's start-up (engine, model), queue rows exclude the worker processes' start-up (warmed up)`);
     await measure('infer-cam', '1 worker', N_CAM, cam(join(dir, 'cam-t1')), { workers: 1 });
     await measure('infer-cam', '2 worker threads', N_CAM, cam(join(dir, 'cam-w2')), { workers: 2 });
     await measure('crf', '1 worker', N_CRF, crf(join(dir, 'crf-w1')), { workers: 1 });
@@ -86,6 +88,9 @@ async function main(): Promise<void> {
       const workers = [await startWorker(redis.url('bench')), await startWorker(redis.url('bench'))];
       const workerCpu = () => workers.reduce((s, w) => s + procCpuS(w.proc.pid!) - w.cpu0, 0);
       try {
+        // Warm-up (not timed): the workers load their engines, so the rows show the per-image cost.
+        await cam(join(dir, 'cam-warm'), 2)({ queue: redis.url('bench') });
+        await crf(join(dir, 'crf-warm'))({ queue: redis.url('bench') });
         let base = workerCpu();
         await measure('infer-cam', 'queue, 2 worker procs', N_CAM, cam(join(dir, 'cam-q')), { queue: redis.url('bench') }, () => workerCpu() - base);
         base = workerCpu();
