@@ -46,7 +46,7 @@ describe('scale flags', () => {
   });
 });
 
-describe('infer-cam --workers', () => {
+describe('infer-cam and infer-seg --workers', () => {
   it('writes byte-identical CAMs, pseudo-labels and scores with 1 and 2 threads', async () => {
     const data = join(tmp, 'data');
     await tinySet(data, 5, 48);
@@ -63,6 +63,17 @@ describe('infer-cam --workers', () => {
     expect([...b.keys()]).toEqual([...a.keys()]);
     expect([...a.keys()].filter((k) => k.startsWith('cams/'))).toHaveLength(10);
     for (const [k, v] of a) expect(b.get(k)!.equals(v), k).toBe(true);
+    // infer-seg on the same set: the same label maps from 1 and 2 threads (CRF refinement on).
+    r = await cli(['train-seg', '--data', data, '--split', 'train', '--labels', join(data, 'SegmentationClass'), '--out', join(tmp, 'seg'), '--backbone', 'tiny', '--crop', '48', '--batch-size', '2', '--steps', '1', '--quiet']);
+    expect(r.code, r.err).toBe(0);
+    for (const w of ['1', '2']) {
+      r = await cli(['infer-seg', '--run', join(tmp, 'seg'), '--data', data, '--split', 'train', '--out', join(tmp, `seg${w}`), '--scales', '1,1.5', '--crf', '--workers', w, '--quiet']);
+      expect(r.code, r.err).toBe(0);
+    }
+    const s1 = tree(join(tmp, 'seg1')), s2 = tree(join(tmp, 'seg2'));
+    expect([...s1.keys()]).toHaveLength(5);
+    expect([...s2.keys()]).toEqual([...s1.keys()]);
+    for (const [k, v] of s1) expect(s2.get(k)!.equals(v), k).toBe(true);
     const ids = readFileSync(join(tmp, 'w2', 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
     expect(ids).toEqual(['train_000000', 'train_000001', 'train_000002', 'train_000003', 'train_000004']);
   });
