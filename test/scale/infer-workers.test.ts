@@ -1,6 +1,6 @@
 /**
  * `hfpl infer-cam --workers 2` (each thread its own engine and network) writes CAM files,
- * pseudo-labels and scores.jsonl byte-identical to `--workers 1`; the flags parse and the
+ * pseudo-labels and scores.jsonl byte-identical to `--workers 1`, and so do infer-seg and infer-aff; the flags parse and the
  * training thread default follows HFPL_THREADS.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -46,8 +46,8 @@ describe('scale flags', () => {
   });
 });
 
-describe('infer-cam and infer-seg --workers', () => {
-  it('writes byte-identical CAMs, pseudo-labels and scores with 1 and 2 threads', async () => {
+describe('infer-cam, infer-seg and infer-aff --workers', () => {
+  it('writes byte-identical CAMs, pseudo-labels, scores, segmentation and random-walk label maps with 1 and 2 threads', async () => {
     const data = join(tmp, 'data');
     await tinySet(data, 5, 48);
     const run = join(tmp, 'run');
@@ -74,6 +74,19 @@ describe('infer-cam and infer-seg --workers', () => {
     expect([...s1.keys()]).toHaveLength(5);
     expect([...s2.keys()]).toEqual([...s1.keys()]);
     for (const [k, v] of s1) expect(s2.get(k)!.equals(v), k).toBe(true);
+    // infer-aff: CRF targets, a one-step AffinityNet, the random walk from 1 and 2 threads.
+    r = await cli(['crf', '--cams', join(data, 'cams'), '--data', data, '--list', join(data, 'ImageSets/Segmentation/train.txt'), '--out', join(tmp, 'crf'), '--iters', '2', '--quiet']);
+    expect(r.code, r.err).toBe(0);
+    r = await cli(['train-aff', '--data', data, '--split', 'train', '--crf', join(tmp, 'crf'), '--out', join(tmp, 'aff'), '--backbone', 'tiny', '--crop', '48', '--batch-size', '2', '--steps', '1', '--radius', '2', '--quiet']);
+    expect(r.code, r.err).toBe(0);
+    for (const w of ['1', '2']) {
+      r = await cli(['infer-aff', '--run', join(tmp, 'aff'), '--data', data, '--split', 'train', '--cams', join(data, 'cams'), '--out', join(tmp, `aff${w}`), '--workers', w, '--quiet']);
+      expect(r.code, r.err).toBe(0);
+    }
+    const f1 = tree(join(tmp, 'aff1')), f2 = tree(join(tmp, 'aff2'));
+    expect([...f1.keys()]).toHaveLength(5);
+    expect([...f2.keys()]).toEqual([...f1.keys()]);
+    for (const [k, v] of f1) expect(f2.get(k)!.equals(v), k).toBe(true);
     const ids = readFileSync(join(tmp, 'w2', 'scores.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
     expect(ids).toEqual(['train_000000', 'train_000001', 'train_000002', 'train_000003', 'train_000004']);
   });
