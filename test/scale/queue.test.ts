@@ -63,7 +63,9 @@ describe.skipIf(!haveRedis)(haveRedis ? 'crf through a BullMQ queue' : 'crf thro
     const producer = runCrf(crfOptions(join(data, 'cams'), out), undefined, { queue: url, queueOptions: { backoffMs: 100 } });
     // Halfway (3 of 8 images written), kill one worker: it holds a job (each job pauses 300 ms first).
     const count = () => { try { return readdirSync(join(out, 'alpha24')).filter((f) => f.endsWith('.png')).length; } catch { return 0; } };
+    const q = new Queue(url.split('/').pop()!, { connection: { host: '127.0.0.1', port: redis!.port } });
     await vi.waitFor(() => expect(count()).toBeGreaterThanOrEqual(3), { timeout: 60_000, interval: 20 });
+    await vi.waitFor(async () => expect(await q.getActiveCount()).toBe(2), { timeout: 10_000, interval: 5 });
     a.kill('SIGKILL');
     const r = await producer;
     expect(count()).toBe(8);
@@ -71,7 +73,6 @@ describe.skipIf(!haveRedis)(haveRedis ? 'crf through a BullMQ queue' : 'crf thro
     const ref = tree(join(tmp, 'ref')), got = tree(out);
     expect([...got.keys()]).toEqual([...ref.keys()]);
     for (const [k, v] of ref) expect(got.get(k)!.equals(v), k).toBe(true);
-    const q = new Queue(url.split('/').pop()!, { connection: { host: '127.0.0.1', port: redis!.port } });
     const counts = await q.getJobCounts('completed', 'failed', 'waiting', 'active');
     // The killed worker held a job: it stalled once and a live worker finished it.
     const stalled = (await q.getJobs(['completed'])).filter((j) => j.stalledCounter > 0).map((j) => j.data);
