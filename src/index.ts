@@ -142,3 +142,10 @@ export { runEval, readIdList, type EvalRunOptions, type EvalRunResult } from './
 export { jet, heatmapOverlay, maxOverMaps, colorizeLabels } from './viz/colormap.js';
 export { composeGrid, writeRgbPng } from './viz/panels.js';
 export { formatDemoTable, formatDemoRows, summariseDemo, meanStd, writeDemoPanels, writeDemoReport, type DemoSummaryRow } from './viz/demo-report.js';
+
+// Scale-out (issue 15): one per-image runner over worker threads or a BullMQ queue.
+export { runImages, defaultWorkers, startQueueWorker, type RunImagesOptions, type RunImagesResult, type ScaleOptions } from './scale/run-images.js';
+export type { QueueWorkerOptions } from './scale/queue.js';
+export { createTask, TASK_NAMES, type ImageItem, type ImageTask, type TaskName } from './scale/tasks.js';
+export { parseQueueUrl, type QueueTarget } from './scale/queue-url.js';
+export { defaultTrainingThreads } from './engine/init.js';

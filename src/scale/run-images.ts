@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { HfplError } from '../errors.js';
 import { silentReporter, type ProgressReporter } from '../util/progress.js';
 import { runPool } from './pool.js';
-import { runOnQueue, type QueueRunOptions } from './queue.js';
+import type { QueueRunOptions, QueueWorkerOptions } from './queue.js';
 import { createTask, type ImageItem, type TaskName } from './tasks.js';
 
 /** How a stage spreads its images: threads of this process, or a queue. */
@@ -97,6 +97,7 @@ export async function runImages(o: RunImagesOptions): Promise<RunImagesResult> {
 
   let partials: unknown[] = [];
   if (o.queue) {
+    const { runOnQueue } = await import('./queue.js'); // BullMQ only when a queue is used
     const { failed } = await runOnQueue({
       ...o.queueOptions,
       url: o.queue, task: o.task, setup: o.setup, items: o.items, todo, label: o.label,
@@ -131,4 +132,16 @@ export async function runImages(o: RunImagesOptions): Promise<RunImagesResult> {
     await delivering;
   }
   return { processed: todo.length, skipped, partials, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Runs a queue worker in this process (what `hfpl worker` does) until `o.stop` resolves or
+ * SIGINT / SIGTERM; BullMQ is loaded only here.
+ *
+ * @example
+ * await startQueueWorker({ url: 'redis://queuehost:6379/crf-train' });
+ */
+export async function startQueueWorker(o: QueueWorkerOptions): Promise<{ completed: number; failed: number }> {
+  const { runQueueWorker } = await import('./queue.js');
+  return runQueueWorker(o);
 }

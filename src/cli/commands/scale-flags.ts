@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
 import { defaultWorkers, type ScaleOptions } from '../../scale/run-images.js';
-import { parseQueueUrl } from '../../scale/queue.js';
+import { parseQueueUrl } from '../../scale/queue-url.js';
 
 /** The flags as commander parses them. */
 export interface ScaleFlags {

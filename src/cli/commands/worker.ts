@@ -6,7 +6,6 @@
  */
 import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
-import { runQueueWorker } from '../../scale/queue.js';
 
 function intFlag(flag: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -33,6 +32,7 @@ export function registerWorker(program: Command): void {
     .option('--stalled-interval <ms>', 'how often to look for stalled jobs (default 30000)')
     .option('--delay-ms <ms>', 'pause before each job (tests and demos of recovery; default 0)')
     .action(async (f: WorkerFlags) => {
+      const { runQueueWorker } = await import('../../scale/queue.js'); // BullMQ only for this command
       const r = await runQueueWorker({
         url: f.queue,
         concurrency: intFlag('--concurrency', f.concurrency, 1),
