@@ -26,7 +26,7 @@ const workers: ChildProcess[] = [];
 
 /** Starts `hfpl worker` and resolves once it takes jobs. */
 async function startWorker(url: string): Promise<ChildProcess> {
-  const p = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--lock-duration', '1000', '--stalled-interval', '500', '--delay-ms', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--lock-duration', '3000', '--stalled-interval', '1000', '--max-stalled', '3', '--delay-ms', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
   workers.push(p);
   let err = '';
   await new Promise<void>((resolve, reject) => {
@@ -74,10 +74,11 @@ describe.skipIf(!haveRedis)(haveRedis ? 'crf through a BullMQ queue' : 'crf thro
     expect([...got.keys()]).toEqual([...ref.keys()]);
     for (const [k, v] of ref) expect(got.get(k)!.equals(v), k).toBe(true);
     const counts = await q.getJobCounts('completed', 'failed', 'waiting', 'active');
-    // The killed worker held a job: it stalled once and a live worker finished it.
+    // The killed worker held a job: it stalled and a live worker finished it. (On a loaded machine a
+    // live worker may miss a lock renewal too; its job then runs twice, with the same bytes.)
     const stalled = (await q.getJobs(['completed'])).filter((j) => j.stalledCounter > 0).map((j) => j.data);
     await q.close();
-    expect(stalled).toHaveLength(1);
+    expect(stalled.length).toBeGreaterThanOrEqual(1);
     expect(counts).toMatchObject({ completed: 8, failed: 0, waiting: 0, active: 0 });
     // A rerun finds everything done and enqueues nothing.
     expect(await runCrf(crfOptions(join(data, 'cams'), out), undefined, { queue: url })).toMatchObject({ written: 0, skipped: 8 });

@@ -20,6 +20,7 @@ interface WorkerFlags {
   lockDuration?: string;
   stalledInterval?: string;
   delayMs?: string;
+  maxStalled?: string;
 }
 
 export function registerWorker(program: Command): void {
@@ -30,6 +31,7 @@ export function registerWorker(program: Command): void {
     .option('--concurrency <n>', 'jobs at once in this process (default 1: run one process per core)')
     .option('--lock-duration <ms>', 'job lock: a job of a dead worker goes back to the queue after this (default 30000)')
     .option('--stalled-interval <ms>', 'how often to look for stalled jobs (default 30000)')
+    .option('--max-stalled <n>', 'times a job may be taken back from a dead or frozen worker before it fails (default 1)')
     .option('--delay-ms <ms>', 'pause before each job (tests and demos of recovery; default 0)')
     .action(async (f: WorkerFlags) => {
       const { runQueueWorker } = await import('../../scale/queue.js'); // BullMQ only for this command
@@ -39,6 +41,7 @@ export function registerWorker(program: Command): void {
         lockDuration: intFlag('--lock-duration', f.lockDuration, 100),
         stalledInterval: intFlag('--stalled-interval', f.stalledInterval, 100),
         delayMs: intFlag('--delay-ms', f.delayMs, 0),
+        maxStalledCount: intFlag('--max-stalled', f.maxStalled, 0),
       });
       console.log(`hfpl worker: stopped; ${r.completed} jobs completed, ${r.failed} attempts failed`);
     });
