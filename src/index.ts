@@ -179,3 +179,10 @@ export { gatherReport, type GatherOptions } from './viz/report-html/gather.js';
 export { renderReportPage } from './viz/report-html/page.js';
 export { pairedDifferences, pairedInterval, imageMiou, type PairedDifference } from './viz/report-html/stats.js';
 export type { ReportData, NumberTable, TableCell, TrainingGroup, SweepGroup, PerClassGroup, BrowserImage, BrowserCell } from './viz/report-html/types.js';
+
+// Scale-out (issue 15): one per-image runner over worker threads or a BullMQ queue.
+export { runImages, defaultWorkers, startQueueWorker, type RunImagesOptions, type RunImagesResult, type ScaleOptions } from './scale/run-images.js';
+export type { QueueWorkerOptions } from './scale/queue.js';
+export { createTask, TASK_NAMES, type ImageItem, type ImageTask, type TaskName } from './scale/tasks.js';
+export { parseQueueUrl, type QueueTarget } from './scale/queue-url.js';
+export { defaultTrainingThreads } from './engine/init.js';

@@ -11,6 +11,7 @@
  * the cpu backend. `backend: 'cpu'` forces the slow but simplest reference backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { availableParallelism } from 'node:os';
 import { HfplError } from '../errors.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
 import { coreGradientCount, hfplGradientsRegistered, HFPL_GRADIENTS, registerTrainingGradients } from './gradients/register.js';
@@ -139,6 +140,22 @@ export async function initEngine(opts: EngineOptions = {}): Promise<EngineInfo> 
   recordRegistrations(HFPL_GRADIENTS, [...new Set([backend, 'cpu'])], [...new Set([...kernels, ...cpuKernels])]);
   current = { backend, native: nativeStatus.native, nativeReason: nativeStatus.reason, kernels, gradients, changes };
   return current;
+}
+
+/**
+ * libtorch intra-op threads for training: `HFPL_THREADS` when set, else every core
+ * (`os.availableParallelism()`). Inference uses one thread per worker instead (data parallel,
+ * `--workers`), and the wasm backend is single-threaded in Node whatever this says (see README,
+ * "Many cores, many machines").
+ */
+export function defaultTrainingThreads(): number {
+  const env = process.env.HFPL_THREADS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new HfplError('E_CONFIG', `HFPL_THREADS: expected an integer >= 1, got '${env}'`);
+    return n;
+  }
+  return availableParallelism();
 }
 
 /** What `initEngine` chose, or null before it ran. */

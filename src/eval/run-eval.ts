@@ -5,12 +5,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { HfplError } from '../errors.js';
 import type { LabelMap } from '../data/label-png.js';
 import { VOC_CLASSES } from '../data/voc-classes.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { silentReporter, type ProgressReporter } from '../util/progress.js';
+import { runImages } from '../scale/run-images.js';
+import type { ImageTask } from '../scale/tasks.js';
 import { readCamFile, camsToLabelMap, type CamFile } from './cam-files.js';
 import { decodeLabelPngFast } from './fast-label-png.js';
 import { SegmentationEvaluator, type SegmentationMetrics } from './evaluate.js';
@@ -100,11 +102,84 @@ interface LoadedPair<P> {
   gtName: string;
 }
 
+/** Setup of the eval task (src/scale/tasks.ts): one pass of `runEval` over a share of the images. */
+export interface EvalTaskSetup {
+  predDir: string;
+  gtDir: string;
+  numClasses: number;
+  ignoreIndex?: number;
+  boundTh?: number;
+  /** 'labels': label maps; 'sweep': CAM threshold sweep; 'contour': CAMs at threshold `t`. */
+  mode: 'labels' | 'sweep' | 'contour';
+  t?: number;
+}
+
+/** Counts of one eval worker, summed by the caller (integers: exact in any order). */
+export interface EvalPartial {
+  numImages: number;
+  /** ConfusionAccumulator counts (labels, contour) or the sweep histogram (sweep). */
+  counts: number[];
+  contour?: { matchedPred: number[]; matchedGt: number[]; nPred: number[]; nGt: number[] };
+}
+
+/** The per-image eval work: accumulates this worker's counts; `finish` hands them over. */
+export async function createEvalTask(setup: EvalTaskSetup): Promise<ImageTask> {
+  const { predDir, gtDir, numClasses, mode } = setup;
+  const evaluator = new SegmentationEvaluator({ numClasses, ignoreIndex: setup.ignoreIndex, boundTh: setup.boundTh });
+  const sweep = mode === 'sweep' ? new CamThresholdSweep(numClasses, setup.ignoreIndex ?? 255) : null;
+  const readGt = async (id: string): Promise<LabelMap> => {
+    const gtName = join(gtDir, `${id}.png`);
+    return decodeLabelPngFast(await readBytes(gtName, 'ground-truth'), gtName);
+  };
+  return {
+    async run({ id }) {
+      const gtName = join(gtDir, `${id}.png`);
+      if (mode === 'labels') {
+        const predName = join(predDir, `${id}.png`);
+        const [pb, gt] = await Promise.all([readBytes(predName, 'prediction'), readGt(id)]);
+        evaluator.add(decodeLabelPngFast(pb, predName), gt, { pred: predName, gt: gtName });
+      } else {
+        const [cam, gt] = await Promise.all([readCamFile(predDir, id), readGt(id)]);
+        const names = { pred: join(predDir, `${id}.npy`), gt: gtName };
+        if (sweep) sweep.add(cam, gt, names);
+        else evaluator.add(camsToLabelMap(cam, setup.t!), gt, names);
+      }
+      return null;
+    },
+    finish(): EvalPartial {
+      if (sweep) return { numImages: sweep.numImages, counts: Array.from(sweep.histogram()) };
+      const c = evaluator.contour!.sums;
+      return {
+        numImages: evaluator.confusion.numImages,
+        counts: Array.from(evaluator.confusion.counts),
+        contour: { matchedPred: Array.from(c.matchedPred), matchedGt: Array.from(c.matchedGt), nPred: Array.from(c.nPred), nGt: Array.from(c.nGt) },
+      };
+    },
+  };
+}
+
+function addInto(target: Float64Array, src: ArrayLike<number>): void {
+  for (let i = 0; i < target.length; i++) target[i] += src[i];
+}
+
+/** Sums worker partials into an evaluator (label or contour passes). */
+function mergeEvalPartials(evaluator: SegmentationEvaluator, partials: unknown[]): void {
+  for (const p of partials as EvalPartial[]) {
+    addInto(evaluator.confusion.counts, p.counts);
+    evaluator.confusion.numImages += p.numImages;
+    const c = evaluator.contour!.sums;
+    addInto(c.matchedPred, p.contour!.matchedPred);
+    addInto(c.matchedGt, p.contour!.matchedGt);
+    addInto(c.nPred, p.contour!.nPred);
+    addInto(c.nGt, p.contour!.nGt);
+  }
+}
+
 /**
  * Runs the evaluation stage: reads every listed pair once (twice for CAMs: the sweep, then the
  * contour F at the best threshold), reports progress and writes `out` if given.
  */
-export async function runEval(options: EvalRunOptions, reporter: ProgressReporter = silentReporter): Promise<EvalRunResult> {
+export async function runEval(options: EvalRunOptions, reporter: ProgressReporter = silentReporter, scale: { workers?: number } = {}): Promise<EvalRunResult> {
   const { predDir, gtDir, numClasses } = options;
   const classNames = [...(options.classNames ?? defaultClassNames(numClasses))];
   if (classNames.length !== numClasses) throw new HfplError('E_CONFIG', `classNames has ${classNames.length} names for ${numClasses} classes`);
@@ -117,8 +192,26 @@ export async function runEval(options: EvalRunOptions, reporter: ProgressReporte
   };
   const evaluator = new SegmentationEvaluator({ numClasses, ignoreIndex: options.ignoreIndex, boundTh: options.boundTh });
   let extra: Pick<EvalRunResult, 'bestThreshold' | 'curve'> = {};
+  const workers = scale.workers ?? 1;
 
-  if (!options.cams) {
+  if (workers > 1) {
+    // Each thread counts a share of the images; the integer counts are summed, so every
+    // number equals the one-thread run's exactly.
+    const items = ids.map((id) => ({ id }));
+    const base = { predDir: resolve(predDir), gtDir: resolve(gtDir), numClasses, ignoreIndex: options.ignoreIndex, boundTh: options.boundTh };
+    const pass = async (mode: EvalTaskSetup['mode'], label: string, t?: number): Promise<unknown[]> =>
+      (await runImages({ workers, task: 'eval', setup: { ...base, mode, t } satisfies EvalTaskSetup, items, label, reporter })).partials;
+    if (!options.cams) {
+      mergeEvalPartials(evaluator, await pass('labels', 'eval'));
+    } else {
+      const sweep = new CamThresholdSweep(numClasses, options.ignoreIndex ?? 255);
+      for (const p of (await pass('sweep', 'eval cams: threshold sweep')) as EvalPartial[]) sweep.addHistogram(p.counts, p.numImages);
+      const s = sweep.result();
+      reporter.end({ bestT: s.bestThreshold, miou: s.bestMiou });
+      mergeEvalPartials(evaluator, await pass('contour', `eval cams: contour F at t = ${s.bestThreshold.toFixed(2)}`, s.bestThreshold));
+      extra = { bestThreshold: s.bestThreshold, curve: s.curve };
+    }
+  } else if (!options.cams) {
     const load = async (id: string): Promise<LoadedPair<LabelMap>> => {
       const predName = join(predDir, `${id}.png`), gtName = join(gtDir, `${id}.png`);
       const [pb, gb] = await Promise.all([readBytes(predName, 'prediction'), readBytes(gtName, 'ground-truth')]);

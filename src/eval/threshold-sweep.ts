@@ -108,6 +108,18 @@ export class CamThresholdSweep {
     this.numImages++;
   }
 
+  /** The raw histogram (for merging sweeps run in other threads). */
+  histogram(): Float64Array {
+    return this.hist;
+  }
+
+  /** Adds another sweep's histogram (same classes and thresholds). The cells are integer counts, so the sum is exact in any order. */
+  addHistogram(hist: ArrayLike<number>, numImages: number): void {
+    if (hist.length !== this.hist.length) throw new HfplError('E_ARG', `addHistogram: ${hist.length} cells, expected ${this.hist.length}`);
+    for (let i = 0; i < hist.length; i++) this.hist[i] += hist[i];
+    this.numImages += numImages;
+  }
+
   /** K x K confusion (rows GT, columns pseudo-label) at threshold index j. */
   confusionAt(j: number): Float64Array {
     const K = this.numClasses, T1 = this.t32.length + 1, h = this.hist;

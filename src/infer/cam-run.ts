@@ -10,13 +10,16 @@
  * Resumable: an id whose CAM .json, pseudo-label and score line exist is skipped.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { HfplError } from '../errors.js';
 import { readRgbImage } from '../data/image-io.js';
 import { writeLabelPng } from '../data/label-png.js';
 import { readVocSplit } from '../data/voc.js';
 import { writeCamFile } from '../eval/cam-files.js';
 import { loadCamModel } from '../models/load-model.js';
+import { initEngine } from '../engine/init.js';
+import { runImages, type ScaleOptions } from '../scale/run-images.js';
+import type { ImageTask } from '../scale/tasks.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { JsonlWriter, silentReporter, type ProgressReporter } from '../util/progress.js';
 import { DEFAULT_CAM_SCALES, inferCams } from './cam-inference.js';
@@ -68,13 +71,40 @@ function readScores(path: string): Map<string, number[]> {
   return m;
 }
 
+/** Setup of the infer-cam task (src/scale/tasks.ts). */
+export interface InferCamTaskSetup {
+  run: string;
+  out: string;
+  scales: number[];
+  flip: boolean;
+  background: BackgroundScore;
+}
+
+/** The per-image CAM work: its own engine and network in each worker; writes the CAM file and pseudo-label, returns the scores. */
+export async function createInferCamTask(setup: InferCamTaskSetup): Promise<ImageTask> {
+  await initEngine({ threads: 1 });
+  const { model, meta } = loadCamModel(setup.run);
+  const camDir = join(setup.out, 'cams'), pseudoDir = join(setup.out, 'pseudo');
+  return {
+    async run({ id, data }) {
+      const d = data as { imagePath: string; labels: number[] };
+      const image = await readRgbImage(d.imagePath);
+      const r = inferCams(model, image, d.labels, { scales: setup.scales, flip: setup.flip, mean: meta.mean, std: meta.std });
+      await writeCamFile(camDir, id, r.cams, r.labels, r.height, r.width);
+      await writeLabelPng(join(pseudoDir, `${id}.png`), pseudoLabelFromCams(r.cams, r.labels, r.height, r.width, setup.background));
+      return { scores: Array.from(r.scores, (v) => Number(v.toFixed(6))) };
+    },
+    close: () => model.dispose(),
+  };
+}
+
 /**
  * Infers CAMs and pseudo-labels for a split; see the module comment.
  *
  * @example
  * await runInferCam({ run: 'runs/cam', data: 'data/synth', split: 'val', out: 'runs/cam/infer-val' });
  */
-export async function runInferCam(opts: InferCamOptions, reporter: ProgressReporter = silentReporter): Promise<InferCamResult> {
+export async function runInferCam(opts: InferCamOptions, reporter: ProgressReporter = silentReporter, scale: ScaleOptions = {}): Promise<InferCamResult> {
   const bg = opts.background ?? { threshold: 0.26 };
   const scales = opts.scales ?? [...DEFAULT_CAM_SCALES];
   const flip = opts.flip ?? true;
@@ -89,24 +119,24 @@ export async function runInferCam(opts: InferCamOptions, reporter: ProgressRepor
     const scorePath = join(opts.out, 'scores.jsonl');
     const scores = readScores(scorePath);
     const scoreLog = new JsonlWriter(scorePath);
-    reporter.start(`infer-cam ${opts.split}`, samples.length, 'img');
     const t0 = performance.now();
-    let inferred = 0;
-    for (let i = 0; i < samples.length; i++) {
-      const s = samples[i];
-      const done = scores.has(s.id) && existsSync(join(camDir, `${s.id}.json`)) && existsSync(join(pseudoDir, `${s.id}.png`));
-      if (!done) {
-        const image = await readRgbImage(s.imagePath);
-        const r = inferCams(model, image, s.labels, { scales, flip, mean: meta.mean, std: meta.std });
-        await writeCamFile(camDir, s.id, r.cams, r.labels, r.height, r.width);
-        await writeLabelPng(join(pseudoDir, `${s.id}.png`), pseudoLabelFromCams(r.cams, r.labels, r.height, r.width, bg));
-        const sc = Array.from(r.scores, (v) => Number(v.toFixed(6)));
-        scoreLog.write({ id: s.id, scores: sc });
-        scores.set(s.id, sc);
-        inferred++;
-      }
-      reporter.step({ done: i + 1, total: samples.length });
-    }
+    const setup: InferCamTaskSetup = { run: resolve(opts.run), out: resolve(opts.out), scales, flip, background: bg };
+    const r = await runImages({
+      ...scale,
+      task: 'infer-cam',
+      setup,
+      items: samples.map((s) => ({ id: s.id, data: { imagePath: resolve(s.imagePath), labels: s.labels } })),
+      isDone: ({ id }) => scores.has(id) && existsSync(join(camDir, `${id}.json`)) && existsSync(join(pseudoDir, `${id}.png`)),
+      label: `infer-cam ${opts.split}`,
+      reporter,
+      // Score lines in list order, so scores.jsonl is the same however many workers ran.
+      onResult: (_i, item, res) => {
+        const sc = (res as { scores: number[] }).scores;
+        scoreLog.write({ id: item.id, scores: sc });
+        scores.set(item.id, sc);
+      },
+    });
+    const inferred = r.processed;
     const seconds = (performance.now() - t0) / 1000;
     const classification = classificationMetrics(samples.map((s) => scores.get(s.id)!), samples.map((s) => s.labels));
     let imagesPerSec = inferred / Math.max(1e-9, seconds);

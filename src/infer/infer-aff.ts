@@ -8,10 +8,13 @@
  * 4. bilinear upsampling x8, crop to the image, argmax -> label map `<out>/<id>.png`.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { HfplError } from '../errors.js';
-import { writeLabelMapsResumable, type LabelMapRunResult } from './label-map-run.js';
+import { labelMapTask, writeLabelMapsResumable, type LabelMapRunResult } from './label-map-run.js';
+import { initEngine } from '../engine/init.js';
+import type { ScaleOptions } from '../scale/run-images.js';
+import type { ImageTask } from '../scale/tasks.js';
 import { readRgbImage } from '../data/image-io.js';
 import type { LabelMap } from '../data/label-png.js';
 import type { RgbImage } from '../data/types.js';
@@ -114,24 +117,37 @@ export interface InferAffOptions {
 /** Result of `runInferAff`. */
 export type InferAffResult = LabelMapRunResult;
 
+/** Setup of the infer-aff task (src/scale/tasks.ts). */
+export interface InferAffTaskSetup {
+  run: string;
+  cams: string;
+  out: string;
+  walk?: Omit<RandomWalkOptions, 'radius'>;
+}
+
+/** The per-image random walk: its own engine and AffinityNet in each worker. */
+export async function createInferAffTask(setup: InferAffTaskSetup): Promise<ImageTask> {
+  await initEngine({ threads: 1 });
+  const { model, meta } = loadAffinityNet(setup.run);
+  return labelMapTask(setup.out, async (id, d) => {
+    const [image, cam] = await Promise.all([readRgbImage(d.imagePath), readCamFile(setup.cams, id)]);
+    return randomWalkLabels(model, image, cam, { ...setup.walk, radius: meta.radius, mean: meta.mean, std: meta.std });
+  }, () => model.dispose());
+}
+
 /**
  * Random-walk label maps for a split (resumable: existing PNGs are kept). Every listed id
- * must have a CAM file (checked before any work).
+ * must have a CAM file (checked before any work). `scale` spreads the images over threads or a queue.
  */
-export async function runInferAff(opts: InferAffOptions, reporter: ProgressReporter = silentReporter): Promise<InferAffResult> {
+export async function runInferAff(opts: InferAffOptions, reporter: ProgressReporter = silentReporter, scale: ScaleOptions = {}): Promise<InferAffResult> {
   const split = readVocSplit(opts.data, opts.split);
   const samples = opts.limit ? split.samples.slice(0, opts.limit) : split.samples;
   for (const s of samples) {
     const p = join(opts.cams, `${s.id}.json`);
     if (!existsSync(p)) throw new HfplError('E_IO', `${p}: CAM file not found (id ${s.id} is listed in split '${opts.split}')`);
   }
-  const { model, meta } = loadAffinityNet(opts.run);
-  try {
-    return await writeLabelMapsResumable(samples, opts.out, `infer-aff ${opts.split}`, reporter, async (s) => {
-      const [image, cam] = await Promise.all([readRgbImage(s.imagePath), readCamFile(opts.cams, s.id)]);
-      return randomWalkLabels(model, image, cam, { ...opts.walk, radius: meta.radius, mean: meta.mean, std: meta.std });
-    });
-  } finally {
-    model.dispose();
-  }
+  // Fail early, in this process, on a missing or foreign model.
+  loadAffinityNet(opts.run).model.dispose();
+  const setup: InferAffTaskSetup = { run: resolve(opts.run), cams: resolve(opts.cams), out: resolve(opts.out), walk: opts.walk };
+  return writeLabelMapsResumable(samples, opts.out, `infer-aff ${opts.split}`, reporter, 'infer-aff', setup, scale);
 }

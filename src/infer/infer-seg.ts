@@ -7,7 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { HfplError } from '../errors.js';
-import { writeLabelMapsResumable, type LabelMapRunResult } from './label-map-run.js';
+import { resolve } from 'node:path';
+import { labelMapTask, writeLabelMapsResumable, type LabelMapRunResult } from './label-map-run.js';
+import { initEngine } from '../engine/init.js';
+import type { ScaleOptions } from '../scale/run-images.js';
+import type { ImageTask } from '../scale/tasks.js';
 import { readRgbImage } from '../data/image-io.js';
 import type { LabelMap } from '../data/label-png.js';
 import type { RgbImage } from '../data/types.js';
@@ -82,16 +86,30 @@ export interface InferSegOptions extends Omit<SegmentOptions, 'mean' | 'std'> {
   limit?: number;
 }
 
-/** Segments a split (resumable: existing PNGs are kept). */
-export async function runInferSeg(opts: InferSegOptions, reporter: ProgressReporter = silentReporter): Promise<LabelMapRunResult> {
+/** Setup of the infer-seg task (src/scale/tasks.ts). */
+export interface InferSegTaskSetup {
+  run: string;
+  out: string;
+  scales?: readonly number[];
+  flip?: boolean;
+  crf?: boolean | DenseCrfOptions;
+}
+
+/** The per-image segmentation: its own engine and network in each worker. */
+export async function createInferSegTask(setup: InferSegTaskSetup): Promise<ImageTask> {
+  await initEngine({ threads: 1 });
+  const { model, meta } = loadDeepLab(setup.run);
+  const opts: SegmentOptions = { scales: setup.scales, flip: setup.flip, crf: setup.crf, mean: meta.mean, std: meta.std };
+  return labelMapTask(setup.out, async (_id, d) => segmentImage(model, await readRgbImage(d.imagePath), opts), () => model.dispose());
+}
+
+/** Segments a split (resumable: existing PNGs are kept); `scale` spreads the images over threads or a queue. */
+export async function runInferSeg(opts: InferSegOptions, reporter: ProgressReporter = silentReporter, scale: ScaleOptions = {}): Promise<LabelMapRunResult> {
   const { model, meta } = loadDeepLab(opts.run);
-  try {
-    const split = readVocSplit(opts.data, opts.split, { classNames: meta.classNames });
-    if (split.classNames.length !== model.numClasses) throw new HfplError('E_DATA', `${opts.data}: ${split.classNames.length} classes, the model has ${model.numClasses}`);
-    const samples = opts.limit ? split.samples.slice(0, opts.limit) : split.samples;
-    return await writeLabelMapsResumable(samples, opts.out, `infer-seg ${opts.split}`, reporter, async (s) =>
-      segmentImage(model, await readRgbImage(s.imagePath), { ...opts, mean: meta.mean, std: meta.std }));
-  } finally {
-    model.dispose();
-  }
+  model.dispose();
+  const split = readVocSplit(opts.data, opts.split, { classNames: meta.classNames });
+  if (split.classNames.length !== model.numClasses) throw new HfplError('E_DATA', `${opts.data}: ${split.classNames.length} classes, the model has ${model.numClasses}`);
+  const samples = opts.limit ? split.samples.slice(0, opts.limit) : split.samples;
+  const setup: InferSegTaskSetup = { run: resolve(opts.run), out: resolve(opts.out), scales: opts.scales, flip: opts.flip, crf: opts.crf };
+  return writeLabelMapsResumable(samples, opts.out, `infer-seg ${opts.split}`, reporter, 'infer-seg', setup, scale);
 }

@@ -1,13 +1,16 @@
 /**
  * The resumable per-image loop shared by the label-map stages (infer-aff, infer-seg): for each
  * sample, skip it when `<out>/<id>.png` exists, otherwise produce its label map and write it
- * atomically; report progress and images/s.
+ * atomically; report progress and images/s. The images run through src/scale (threads or a
+ * queue); each stage's per-image work is a task built with `labelMapTask`.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeLabelPng, type LabelMap } from '../data/label-png.js';
 import type { SampleRecord } from '../data/types.js';
 import type { ProgressReporter } from '../util/progress.js';
+import { runImages, type ScaleOptions } from '../scale/run-images.js';
+import type { ImageTask, TaskName } from '../scale/tasks.js';
 
 /** Result of a label-map stage. */
 export interface LabelMapRunResult {
@@ -18,26 +21,43 @@ export interface LabelMapRunResult {
   seconds: number;
 }
 
-/** Writes `<out>/<id>.png` for every sample that lacks it, with `produce(sample)`. */
+/** What a label-map task gets per image: the sample's image path (and labels). */
+export interface LabelMapItemData {
+  imagePath: string;
+  labels: number[];
+}
+
+/** A task writing `<out>/<id>.png` with `produce` unless present; `close` frees the model. */
+export function labelMapTask(out: string, produce: (id: string, d: LabelMapItemData) => Promise<LabelMap>, close: () => void): ImageTask {
+  return {
+    async run({ id, data }) {
+      const outPath = join(out, `${id}.png`);
+      if (!existsSync(outPath)) await writeLabelPng(outPath, await produce(id, data as LabelMapItemData));
+      return null;
+    },
+    close,
+  };
+}
+
+/** Writes `<out>/<id>.png` for every sample that lacks it, with the task `task` built from `setup` in each worker. */
 export async function writeLabelMapsResumable(
   samples: SampleRecord[],
   out: string,
   label: string,
   reporter: ProgressReporter,
-  produce: (sample: SampleRecord) => Promise<LabelMap>,
+  task: TaskName,
+  setup: unknown,
+  scale: ScaleOptions = {},
 ): Promise<LabelMapRunResult> {
-  reporter.start(label, samples.length, 'img');
-  const t0 = performance.now();
-  let inferred = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const outPath = join(out, `${samples[i].id}.png`);
-    if (!existsSync(outPath)) {
-      await writeLabelPng(outPath, await produce(samples[i]));
-      inferred++;
-    }
-    reporter.step({ done: i + 1, total: samples.length });
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  reporter.end({ 'img/s': Number((inferred / Math.max(seconds, 1e-9)).toFixed(2)) });
-  return { out, numImages: samples.length, inferred, seconds };
+  const r = await runImages({
+    ...scale,
+    task,
+    setup,
+    items: samples.map((s) => ({ id: s.id, data: { imagePath: resolve(s.imagePath), labels: s.labels } satisfies LabelMapItemData })),
+    isDone: ({ id }) => existsSync(join(out, `${id}.png`)),
+    label,
+    reporter,
+  });
+  reporter.end({ 'img/s': Number((r.processed / Math.max(r.seconds, 1e-9)).toFixed(2)) });
+  return { out, numImages: samples.length, inferred: r.processed, seconds: r.seconds };
 }

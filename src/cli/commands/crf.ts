@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
 import { runCrf } from '../../infer/crf/run-crf.js';
 import { createReporter } from '../../util/progress.js';
+import { addScaleOptions, scaleFrom, type ScaleFlags } from './scale-flags.js';
 
 /** `--alpha` value: comma-separated positive numbers, e.g. "1,24". */
 export function parseAlphas(value: string): number[] {
@@ -23,7 +24,7 @@ function parseNumber(flag: string, value: string, check: (v: number) => boolean,
   return v;
 }
 
-interface CrfCliOptions {
+interface CrfCliOptions extends ScaleFlags {
   cams: string;
   data: string;
   list: string;
@@ -36,7 +37,7 @@ interface CrfCliOptions {
 }
 
 export function registerCrf(program: Command): void {
-  program
+  const cmd = program
     .command('crf')
     .description('dense CRF pseudo-labels from CAM files: <out>/alpha<a>/<id>.png per background exponent (METHOD 3.4)')
     .requiredOption('--cams <dir>', 'folder of CAM files (<id>.npy + <id>.json)')
@@ -47,8 +48,8 @@ export function registerCrf(program: Command): void {
     .option('--threshold <t>', 'constant background score t instead of --alpha; writes <out>/threshold<t>/')
     .option('--iters <n>', 'mean-field iterations', '10')
     .option('--bilateral-sxy <px>', 'bilateral kernel spatial standard deviation, pixels', '80')
-    .option('--quiet', 'no progress output')
-    .action(async (opts: CrfCliOptions) => {
+    .option('--quiet', 'no progress output');
+  addScaleOptions(cmd).action(async (opts: CrfCliOptions) => {
       if (opts.alpha !== undefined && opts.threshold !== undefined) throw new HfplError('E_CONFIG', '--alpha and --threshold exclude each other; give one');
       const iterations = parseNumber('--iters', opts.iters, (v) => Number.isInteger(v) && v >= 0 && v <= 1000, 'an integer 0..1000');
       const bilateralSxy = parseNumber('--bilateral-sxy', opts.bilateralSxy, (v) => v > 0, 'a positive number');
@@ -59,6 +60,7 @@ export function registerCrf(program: Command): void {
       const r = await runCrf(
         { camDir: opts.cams, dataDir: opts.data, listFile: opts.list, outDir: opts.out, background, crf: { iterations, bilateralSxy } },
         createReporter(opts.quiet ? 'silent' : 'bar'),
+        scaleFrom(opts),
       );
       console.log(`crf: ${r.written} images written, ${r.skipped} already done; outputs: ${r.outputs.join(', ')}`);
     });

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
 import { runEval, type EvalRunResult } from '../../eval/run-eval.js';
 import { createReporter } from '../../util/progress.js';
+import { addScaleOptions, scaleFrom, type ScaleFlags } from './scale-flags.js';
 
 /** `--classes` value: 'voc' (21), 'coco' (81) or a number of classes including background. */
 export function parseClasses(value: string): number {
@@ -41,7 +42,7 @@ export function formatEvalTable(r: EvalRunResult): string {
 }
 
 export function registerEval(program: Command): void {
-  program
+  const cmd = program
     .command('eval')
     .description('mIoU and contour F-score of label maps (or CAMs, sweeping the background threshold) against GT masks')
     .requiredOption('--pred <dir>', 'folder of <id>.png label maps (palette or grayscale), or CAM files with --cams')
@@ -50,12 +51,12 @@ export function registerEval(program: Command): void {
     .option('--classes <voc|coco|K>', 'class set: voc (21), coco (81) or the number of classes including background', 'voc')
     .option('--cams', 'evaluate CAM files (<id>.npy + <id>.json) with the threshold sweep t = 0.00 ... 0.59')
     .option('--out <file>', 'write the result as JSON')
-    .option('--quiet', 'no progress output')
-    .action(async (opts: { pred: string; gt: string; list: string; classes: string; cams?: boolean; out?: string; quiet?: boolean }) => {
+    .option('--quiet', 'no progress output');
+  addScaleOptions(cmd, false).action(async (opts: { pred: string; gt: string; list: string; classes: string; cams?: boolean; out?: string; quiet?: boolean } & ScaleFlags) => {
       const numClasses = parseClasses(opts.classes);
       const result = await runEval(
         { predDir: opts.pred, gtDir: opts.gt, listFile: opts.list, numClasses, cams: opts.cams ?? false, out: opts.out },
-        createReporter(opts.quiet ? 'silent' : 'bar'),
+        createReporter(opts.quiet ? 'silent' : 'bar'), scaleFrom(opts),
       );
       if (result.curve) {
         console.log('threshold sweep (t: mIoU %): ' + result.curve.map((p) => `${p.t.toFixed(2)}: ${(100 * p.miou).toFixed(1)}`).join(', '));

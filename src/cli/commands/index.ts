@@ -14,6 +14,7 @@ import { registerInferSeg } from './infer-seg.js';
 import { registerPipeline } from './pipeline.js';
 import { registerConvertWeights } from './convert-weights.js';
 import { registerReport } from './report.js';
+import { registerWorker } from './worker.js';
 
 /** Every subcommand, in the order `hfpl --help` lists them. */
 export const commandModules: ReadonlyArray<(program: Command) => void> = [
@@ -32,4 +33,5 @@ export const commandModules: ReadonlyArray<(program: Command) => void> = [
   registerPipeline,
   registerConvertWeights,
   registerReport,
+  registerWorker,
 ];

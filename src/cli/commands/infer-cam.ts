@@ -10,6 +10,7 @@ import { runInferCamReference } from '../../infer/reference-cam-run.js';
 import { parseReferenceArch } from '../../models/reference/architectures.js';
 import type { BackgroundScore } from '../../infer/pseudo-labels.js';
 import { createReporter } from '../../util/progress.js';
+import { addScaleOptions, scaleFrom, type ScaleFlags } from './scale-flags.js';
 import { numberFlag } from './train-cam.js';
 
 /** Parses `--scales 0.5,1,1.5,2`. */
@@ -39,7 +40,7 @@ interface InferCamFlags {
 }
 
 export function registerInferCam(program: Command): void {
-  program
+  const cmd = program
     .command('infer-cam')
     .description('multi-scale CAMs (.npy) and pseudo-label PNGs of a split with a trained CAM network')
     .option('--run <dir>', 'run folder of hfpl train-cam (or its model.json)')
@@ -54,8 +55,8 @@ export function registerInferCam(program: Command): void {
     .option('--alpha <a>', 'pseudo-labels: background score (1 - max CAM)^a instead of a threshold')
     .option('--limit <n>', 'only the first n images of the split')
     .option('--quiet', 'no progress bar')
-    .option('--threads <n>', 'intra-op threads of the native (libtorch) kernels, when built (default 1)')
-    .action(async (f: InferCamFlags) => {
+    .option('--threads <n>', 'intra-op threads of the native (libtorch) kernels, when built (default 1)');
+  addScaleOptions(cmd).action(async (f: InferCamFlags & ScaleFlags) => {
       if (f.threshold !== undefined && f.alpha !== undefined) throw new HfplError('E_CONFIG', '--threshold and --alpha exclude each other');
       const t = numberFlag('--threshold', f.threshold), a = numberFlag('--alpha', f.alpha);
       if (t !== undefined && (t < 0 || t > 1)) throw new HfplError('E_CONFIG', `--threshold: expected a number in [0, 1], got '${f.threshold}'`);
@@ -77,7 +78,7 @@ export function registerInferCam(program: Command): void {
       }
       const r = await runInferCam(
         { run: f.run as string, data: f.data, split: f.split, out: f.out, scales: parseScales(f.scales), flip: f.flip, background, limit },
-        createReporter(f.quiet ? 'silent' : 'bar'),
+        createReporter(f.quiet ? 'silent' : 'bar'), scaleFrom(f),
       );
       const c = r.classification;
       console.log(`infer-cam (${describeEngine(engine)}): ${r.numImages} images (${r.inferred} inferred) in ${r.seconds.toFixed(1)} s, ${r.imagesPerSec.toFixed(2)} images/s; ` +

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { describeEngine, initEngine } from '../../engine/init.js';
 import { runInferSeg } from '../../infer/infer-seg.js';
 import { createReporter } from '../../util/progress.js';
+import { addScaleOptions, scaleFrom, type ScaleFlags } from './scale-flags.js';
 import { parseScales } from './infer-cam.js';
 import { numberFlag } from './train-cam.js';
 
@@ -22,7 +23,7 @@ interface InferSegFlags {
 }
 
 export function registerInferSeg(program: Command): void {
-  program
+  const cmd = program
     .command('infer-seg')
     .description('segment a split with a trained segmentation network (multi-scale, flip, optional CRF)')
     .requiredOption('--run <dir>', 'run folder of hfpl train-seg (or its model.json)')
@@ -33,11 +34,11 @@ export function registerInferSeg(program: Command): void {
     .option('--no-flip', 'without the flipped copies')
     .option('--crf', 'refine with a 1-iteration dense CRF (bilateral sxy 32)')
     .option('--limit <n>', 'only the first n images of the split')
-    .option('--quiet', 'no progress bar')
-    .action(async (f: InferSegFlags) => {
+    .option('--quiet', 'no progress bar');
+  addScaleOptions(cmd).action(async (f: InferSegFlags & ScaleFlags) => {
       const scales = parseScales(f.scales);
       const engine = await initEngine();
-      const r = await runInferSeg({ run: f.run, data: f.data, split: f.split, out: f.out, scales, flip: f.flip, crf: !!f.crf, limit: numberFlag('--limit', f.limit, true) }, createReporter(f.quiet ? 'silent' : 'bar'));
+      const r = await runInferSeg({ run: f.run, data: f.data, split: f.split, out: f.out, scales, flip: f.flip, crf: !!f.crf, limit: numberFlag('--limit', f.limit, true) }, createReporter(f.quiet ? 'silent' : 'bar'), scaleFrom(f));
       console.log(`infer-seg (${describeEngine(engine)}): ${r.numImages} images (${r.inferred} inferred) in ${r.seconds.toFixed(1)} s; label maps in ${f.out}`);
     });
 }

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { addScaleOptions, scaleFrom, type ScaleFlags } from './scale-flags.js';
 import { HfplError } from '../../errors.js';
 import { generateSynthDataset } from '../../data/synth/generate.js';
 import { DEFAULT_SYNTH_PARAMS } from '../../data/synth/params.js';
@@ -21,7 +22,7 @@ function size(v: string): [number, number] {
 }
 
 export function registerSynth(program: Command): void {
-  program
+  const cmd = program
     .command('synth')
     .description('generate a synthetic VOC-layout benchmark: v1 (patterned class marks on plain bodies) or v2 (a miniature of natural photos)')
     .requiredOption('--out <dir>', 'output folder (VOC layout; an interrupted run resumes)')
@@ -32,11 +33,11 @@ export function registerSynth(program: Command): void {
     .option('--classes <k>', 'foreground classes (1-10)', int('classes'), DEFAULT_SYNTH_PARAMS.classes)
     .option('--seed <x>', 'random seed', int('seed'), DEFAULT_SYNTH_PARAMS.seed)
     .option('--force', 'rewrite every file, even of a set with other parameters')
-    .option('--quiet', 'no progress bar')
-    .action(async (o: { out: string; train: number; val: number; bench: 'v1' | 'v2'; size?: [number, number]; classes: number; seed: number; force?: boolean; quiet?: boolean }) => {
+    .option('--quiet', 'no progress bar');
+  addScaleOptions(cmd).action(async (o: ScaleFlags & { out: string; train: number; val: number; bench: 'v1' | 'v2'; size?: [number, number]; classes: number; seed: number; force?: boolean; quiet?: boolean }) => {
       const t0 = performance.now();
       const common = { out: o.out, train: o.train, val: o.val, width: o.size?.[0], height: o.size?.[1], classes: o.classes, seed: o.seed, force: !!o.force };
-      const r = await generateSynthDataset(o.bench === 'v2' ? { ...common, bench: 'v2' } : common, createReporter(o.quiet ? 'silent' : 'bar'));
+      const r = await generateSynthDataset(o.bench === 'v2' ? { ...common, bench: 'v2' } : common, createReporter(o.quiet ? 'silent' : 'bar'), scaleFrom(o));
       const s = (performance.now() - t0) / 1000;
       console.log(`synth${r.bench === 'v2' ? ' v2' : ''}: ${r.train} train + ${r.val} val images of ${r.params.width}x${r.params.height}, ${r.params.classes} classes (${r.classNames.slice(1).join(', ')}) in ${r.out}: ${r.written} written, ${r.skipped} present, ${s.toFixed(1)} s`);
     });

@@ -3,7 +3,7 @@
  * the run folder is laid out as train-cam's.
  */
 import type { Command } from 'commander';
-import { describeEngine, initEngine } from '../../engine/init.js';
+import { defaultTrainingThreads, describeEngine, initEngine } from '../../engine/init.js';
 import { resolveTrainAffConfig } from '../../train/train-aff.js';
 import { runTrainAff } from '../../train/train-aff.js';
 import { createReporter } from '../../util/progress.js';
@@ -75,7 +75,7 @@ export function registerTrainAff(program: Command): void {
     .action(async (f: LabelTrainFlags & { crf: string; radius?: string }) => {
       const overrides = { ...labelTrainOverrides(f), radius: numberFlag('--radius', f.radius, true) };
       const config = resolveTrainAffConfig({ preset: f.preset, file: f.config, overrides });
-      const engine = await initEngine();
+      const engine = await initEngine({ threads: defaultTrainingThreads() });
       console.log(`train-aff: backend ${describeEngine(engine)}; run ${f.out}`);
       const r = await runTrainAff({ data: f.data, crf: f.crf, out: f.out, config, resume: f.resume, force: f.force, log: (l) => console.log(l) }, createReporter(f.quiet ? 'silent' : 'bar'));
       console.log(`train-aff: ${r.steps} steps in ${r.seconds.toFixed(1)} s, ${r.imagesPerSec.toFixed(1)} images/s, final loss ${r.finalLoss.toFixed(4)}; weights ${f.out}/model.json`);

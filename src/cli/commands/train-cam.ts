@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
-import { describeEngine, initEngine } from '../../engine/init.js';
+import { defaultTrainingThreads, describeEngine, initEngine } from '../../engine/init.js';
 import { resolveTrainCamConfig } from '../../train/config.js';
 import { runTrainCam } from '../../train/train-cam.js';
 import { createReporter } from '../../util/progress.js';
@@ -89,10 +89,10 @@ export function registerTrainCam(program: Command): void {
     .option('--resume', 'continue from the newest checkpoint in --out')
     .option('--force', 'overwrite a finished or unfinished run in --out')
     .option('--quiet', 'no progress bar')
-    .option('--threads <n>', 'intra-op threads of the native (libtorch) kernels, when built (default 1)')
+    .option('--threads <n>', 'intra-op threads of the native (libtorch) kernels, when built (default $HFPL_THREADS, else every core)')
     .action(async (f: TrainCamFlags) => {
       const config = resolveTrainCamConfig({ preset: f.preset, file: f.config, overrides: trainCamOverrides(f) });
-      const engine = await initEngine({ threads: numberFlag('--threads', f.threads, true) ?? 1 });
+      const engine = await initEngine({ threads: numberFlag('--threads', f.threads, true) ?? defaultTrainingThreads() });
       console.log(`train-cam: backend ${describeEngine(engine)}; run ${f.out}`);
       const r = await runTrainCam(
         { data: f.data, out: f.out, config, resume: f.resume, force: f.force, log: (l) => console.log(l) },

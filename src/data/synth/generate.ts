@@ -6,10 +6,12 @@
  * image and mask are both present, so an interrupted run resumes.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { HfplError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { silentReporter, type ProgressReporter } from '../../util/progress.js';
+import { runImages, type ScaleOptions } from '../../scale/run-images.js';
+import type { ImageTask } from '../../scale/tasks.js';
 import { encodeJpeg } from '../image-io.js';
 import { encodeLabelPng } from '../label-png.js';
 import type { LabelsFile } from '../types.js';
@@ -70,7 +72,7 @@ export interface SynthManifest {
  * await generateSynthDataset({ out: 'data/synth', train: 2000, val: 300, seed: 1 });
  * await generateSynthDataset({ out: 'data/synth-v2', bench: 'v2', seed: 1 }); // 320 x 240, docs/benchmark-v2.md
  */
-export async function generateSynthDataset(opts: SynthDatasetOptions, reporter: ProgressReporter = silentReporter): Promise<SynthDatasetResult> {
+export async function generateSynthDataset(opts: SynthDatasetOptions, reporter: ProgressReporter = silentReporter, scale: ScaleOptions = {}): Promise<SynthDatasetResult> {
   const { out, train = 2000, val = 300, force = false, concurrency = 4, bench = 'v1', ...rest } = opts;
   if (bench !== 'v1' && bench !== 'v2') throw new HfplError('E_CONFIG', `synth option bench: '${String(bench)}' is unknown (allowed: v1, v2)`);
   for (const [name, v] of [['train', train], ['val', val], ['concurrency', concurrency]] as const) {
@@ -95,37 +97,28 @@ export async function generateSynthDataset(opts: SynthDatasetOptions, reporter: 
   await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
 
   const classNames = bench === 'v2' ? synthV2ClassNames(params.classes) : synthClassNames(params.classes);
-  const render = bench === 'v2' ? (sp: SynthSplit, i: number) => renderSynthV2Sample(params as SynthV2Params, sp, i) : (sp: SynthSplit, i: number) => renderSynthSample(params as SynthParams, sp, i);
   const labels: LabelsFile = { classes: classNames, labels: {} };
   const jobs: [SynthSplit, number][] = [];
   for (let i = 0; i < train; i++) jobs.push(['train', i]);
   for (let i = 0; i < val; i++) jobs.push(['val', i]);
-  let written = 0, skipped = 0, done = 0;
-  reporter.start('synth', jobs.length, 'img');
-
-  const one = async ([split, index]: [SynthSplit, number]): Promise<void> => {
-    const s = render(split, index);
-    labels.labels[s.id] = s.labels;
-    const jpg = join(out, 'JPEGImages', `${s.id}.jpg`), png = join(out, 'SegmentationClass', `${s.id}.png`);
-    if (!force && nonEmpty(jpg) && nonEmpty(png)) {
-      skipped++;
-    } else {
-      const maskBytes = encodeLabelPng(s.mask);
-      const jpegBytes = await encodeJpeg(s.image, params.jpegQuality);
-      await Promise.all([writeFileAtomic(jpg, jpegBytes), writeFileAtomic(png, maskBytes)]);
-      written++;
-    }
-    reporter.step({ done: ++done, total: jobs.length });
-  };
-  // A small pool: rendering is synchronous, encoding and writing overlap with it.
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const job = jobs[next++];
-      await one(job);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, jobs.length)) }, worker));
+  let written = 0, skipped = 0;
+  const setup: SynthTaskSetup = { out: resolve(out), bench, params, force };
+  // Every sample is rendered (its labels go to labels.json); the task skips writing present files.
+  await runImages({
+    ...scale,
+    task: 'synth',
+    setup,
+    items: jobs.map(([split, i]) => ({ id: synthSampleId(split, i), data: [split, i] })),
+    label: 'synth',
+    reporter,
+    inProcessConcurrency: concurrency,
+    onResult: (_i, item, r) => {
+      const res = r as SynthTaskResult;
+      labels.labels[item.id] = res.labels;
+      if (res.written) written++;
+      else skipped++;
+    },
+  });
 
   for (const split of ['train', 'val'] as const) {
     const list = jobs.filter((j) => j[0] === split).map(([sp, i]) => synthSampleId(sp, i));
@@ -136,6 +129,40 @@ export async function generateSynthDataset(opts: SynthDatasetOptions, reporter: 
   await writeFileAtomic(join(out, 'labels.json'), JSON.stringify(ordered) + '\n');
   reporter.end({ written, skipped });
   return { out, bench, params, train, val, written, skipped, classNames };
+}
+
+/** Setup of the synth task (src/scale/tasks.ts). */
+export interface SynthTaskSetup {
+  out: string;
+  bench: SynthBench;
+  params: SynthParams | SynthV2Params;
+  force: boolean;
+}
+
+/** Result of one synth image: its labels, and whether its files were written (else present). */
+export interface SynthTaskResult {
+  labels: number[];
+  written: boolean;
+}
+
+/** The per-image synth work: renders sample [split, index] and writes its JPEG and mask unless present. */
+export async function createSynthTask(setup: SynthTaskSetup): Promise<ImageTask> {
+  const { out, bench, params, force } = setup;
+  const render = bench === 'v2'
+    ? (sp: SynthSplit, i: number) => renderSynthV2Sample(params as SynthV2Params, sp, i)
+    : (sp: SynthSplit, i: number) => renderSynthSample(params as SynthParams, sp, i);
+  return {
+    async run(item): Promise<SynthTaskResult> {
+      const [split, index] = item.data as [SynthSplit, number];
+      const s = render(split, index);
+      const jpg = join(out, 'JPEGImages', `${s.id}.jpg`), png = join(out, 'SegmentationClass', `${s.id}.png`);
+      if (!force && nonEmpty(jpg) && nonEmpty(png)) return { labels: s.labels, written: false };
+      const maskBytes = encodeLabelPng(s.mask);
+      const jpegBytes = await encodeJpeg(s.image, params.jpegQuality);
+      await Promise.all([writeFileAtomic(jpg, jpegBytes), writeFileAtomic(png, maskBytes)]);
+      return { labels: s.labels, written: true };
+    },
+  };
 }
 
 function nonEmpty(path: string): boolean {

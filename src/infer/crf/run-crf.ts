@@ -6,13 +6,15 @@
  * class indices, atomically. Ids whose outputs all exist are skipped, so a stopped run resumes.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { HfplError } from '../../errors.js';
 import { readRgbImage } from '../../data/image-io.js';
 import { writeLabelPng } from '../../data/label-png.js';
 import { readCamFile } from '../../eval/cam-files.js';
 import { readIdList } from '../../eval/run-eval.js';
 import { silentReporter, type ProgressReporter } from '../../util/progress.js';
+import { runImages, type ScaleOptions } from '../../scale/run-images.js';
+import type { ImageTask } from '../../scale/tasks.js';
 import type { BackgroundScore } from '../pseudo-labels.js';
 import { camCrfLabels } from './cam-crf.js';
 import { resolveDenseCrfOptions, type DenseCrfOptions } from './dense-crf.js';
@@ -46,8 +48,39 @@ function imagePath(dataDir: string, id: string): string {
   return existsSync(png) ? png : jpg;
 }
 
-/** Runs the CRF stage; see the file comment. */
-export async function runCrf(options: CrfRunOptions, reporter: ProgressReporter = silentReporter): Promise<CrfRunResult> {
+/** Setup of the CRF task (JSON): what every worker needs. */
+export interface CrfTaskSetup {
+  camDir: string;
+  dataDir: string;
+  settings: { dir: string; score: BackgroundScore }[];
+  crf: DenseCrfOptions;
+}
+
+/** The per-image CRF work (src/scale/tasks.ts): writes the missing outputs of one id; returns whether it wrote any. */
+export async function createCrfTask(setup: CrfTaskSetup): Promise<ImageTask> {
+  const crf = resolveDenseCrfOptions(setup.crf);
+  return {
+    async run({ id }) {
+      const todo = setup.settings.filter((s) => !existsSync(join(s.dir, `${id}.png`)));
+      if (todo.length === 0) return { written: false };
+      const cam = await readCamFile(setup.camDir, id);
+      const path = imagePath(setup.dataDir, id);
+      const image = await readRgbImage(path);
+      if (image.height !== cam.height || image.width !== cam.width) {
+        const npy = join(setup.camDir, `${id}.npy`);
+        throw new HfplError('E_DATA', `${npy}: CAMs are [${cam.labels.length}, ${cam.height}, ${cam.width}] but image ${path} is ${image.height} x ${image.width} (H x W)`);
+      }
+      for (const s of todo) {
+        const map = camCrfLabels(image, cam.cams, cam.labels, s.score, crf);
+        await writeLabelPng(join(s.dir, `${id}.png`), map);
+      }
+      return { written: true };
+    },
+  };
+}
+
+/** Runs the CRF stage; see the file comment. `scale` spreads the images over threads or a queue. */
+export async function runCrf(options: CrfRunOptions, reporter: ProgressReporter = silentReporter, scale: ScaleOptions = {}): Promise<CrfRunResult> {
   const crf = resolveDenseCrfOptions(options.crf);
   const bg = options.background ?? { alphas: [1, 24] };
   const settings: { dir: string; score: BackgroundScore }[] =
@@ -56,29 +89,21 @@ export async function runCrf(options: CrfRunOptions, reporter: ProgressReporter 
       : bg.alphas.map((a) => ({ dir: join(options.outDir, `alpha${a}`), score: { alpha: a } }));
   if (settings.length === 0) throw new HfplError('E_CONFIG', 'crf: no background setting (give at least one alpha)');
   const ids = readIdList(options.listFile);
-  let written = 0, skipped = 0;
-  reporter.start('crf', ids.length, 'img');
-  for (let k = 0; k < ids.length; k++) {
-    const id = ids[k];
-    const todo = settings.filter((s) => !existsSync(join(s.dir, `${id}.png`)));
-    if (todo.length === 0) {
-      skipped++;
-    } else {
-      const cam = await readCamFile(options.camDir, id);
-      const path = imagePath(options.dataDir, id);
-      const image = await readRgbImage(path);
-      if (image.height !== cam.height || image.width !== cam.width) {
-        const npy = join(options.camDir, `${id}.npy`);
-        throw new HfplError('E_DATA', `${npy}: CAMs are [${cam.labels.length}, ${cam.height}, ${cam.width}] but image ${path} is ${image.height} x ${image.width} (H x W)`);
-      }
-      for (const s of todo) {
-        const map = camCrfLabels(image, cam.cams, cam.labels, s.score, crf);
-        await writeLabelPng(join(s.dir, `${id}.png`), map);
-      }
-      written++;
-    }
-    reporter.step({ done: k + 1, total: ids.length });
-  }
-  reporter.end({ written, skipped });
-  return { outputs: settings.map((s) => s.dir), written, skipped };
+  const setup: CrfTaskSetup = {
+    camDir: resolve(options.camDir),
+    dataDir: resolve(options.dataDir),
+    settings: settings.map((s) => ({ ...s, dir: resolve(s.dir) })),
+    crf,
+  };
+  const r = await runImages({
+    ...scale,
+    task: 'crf',
+    setup,
+    items: ids.map((id) => ({ id })),
+    isDone: ({ id }) => settings.every((s) => existsSync(join(s.dir, `${id}.png`))),
+    label: 'crf',
+    reporter,
+  });
+  reporter.end({ written: r.processed, skipped: r.skipped });
+  return { outputs: settings.map((s) => s.dir), written: r.processed, skipped: r.skipped };
 }
