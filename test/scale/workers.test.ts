@@ -38,6 +38,21 @@ describe('--workers', () => {
     for (const [k, v] of a) expect(b.get(k)!.equals(v), k).toBe(true);
   });
 
+  it('synth v2 writes the same files with 1 and 2 threads (the task renders the chosen benchmark)', async () => {
+    const opts = { bench: 'v2' as const, train: 3, val: 1, width: 96, height: 72, classes: 3, seed: 4 };
+    const one = await generateSynthDataset({ ...opts, out: join(tmp, 'synthv2-1') });
+    const two = await generateSynthDataset({ ...opts, out: join(tmp, 'synthv2-2') }, undefined, { workers: 2 });
+    expect(one.bench).toBe('v2');
+    expect(two.written).toBe(4);
+    const a = tree(join(tmp, 'synthv2-1')), b = tree(join(tmp, 'synthv2-2'));
+    expect([...b.keys()]).toEqual([...a.keys()]);
+    for (const [k, v] of a) expect(b.get(k)!.equals(v), k).toBe(true);
+    // v2 and v1 differ: the same ids, other pixels.
+    const v1 = await generateSynthDataset({ train: 3, val: 1, width: 96, height: 72, classes: 3, seed: 4, out: join(tmp, 'synthv1-x') });
+    expect(v1.bench).toBe('v1');
+    expect(tree(join(tmp, 'synthv1-x')).get('JPEGImages/train_000000.jpg')!.equals(a.get('JPEGImages/train_000000.jpg')!)).toBe(false);
+  });
+
   it('crf writes byte-identical label maps with 1 and 2 threads, and resumes', async () => {
     const run = (out: string, workers: number) =>
       runCrf({ camDir: join(data, 'cams'), dataDir: data, listFile: join(tmp, 'list.txt'), outDir: out, crf: { iterations: 3 } }, undefined, { workers });
