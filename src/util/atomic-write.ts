@@ -3,7 +3,7 @@
  * over the final name, so an interrupted run never leaves a file that looks complete.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 let counter = 0;
@@ -33,6 +33,25 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Streams a large file atomically: `write` fills an open handle on the temp file, which is renamed
+ * over `path` only when `write` resolves (on any error the temp file is removed).
+ */
+export async function writeStreamAtomic(path: string, write: (fh: FileHandle) => Promise<void>): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tmpName(path);
+  const fh = await open(tmp, 'w');
+  try {
+    await write(fh);
+    await fh.close();
+    await rename(tmp, path);
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await rm(tmp, { force: true });
     throw e;
   }
 }

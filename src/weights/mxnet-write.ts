@@ -3,19 +3,15 @@
  * reads (see mxnet.ts): for tests and the bench, and to hand weights back to MXNet-era tools.
  * float32 only, dense, cpu context. Atomic (temp name, then renamed); streams array by array.
  */
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { HfplError } from '../errors.js';
+import { writeStreamAtomic } from '../util/atomic-write.js';
 import { writeAll } from './file-source.js';
 import type { MxnetLayout } from './mxnet.js';
 import { numel } from './types.js';
 
 /** Writes float32 arrays under their MXNet names (e.g. `arg:conv1a_weight`), in map order. */
 export async function writeMxnetParams(path: string, arrays: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, layout: MxnetLayout = 'v2'): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fh = await open(tmp, 'w');
-  try {
+  await writeStreamAtomic(path, async (fh) => {
     const head = Buffer.alloc(24);
     head.writeBigUInt64LE(0x112n, 0);
     head.writeBigUInt64LE(BigInt(arrays.size), 16);
@@ -51,13 +47,7 @@ export async function writeMxnetParams(path: string, arrays: ReadonlyMap<string,
       tail.push(l, n);
     }
     await writeAll(fh, Buffer.concat(tail));
-    await fh.close();
-    await rename(tmp, path);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  });
 }
 
 /** The MXNet (ademxapp) name of a reference resnet38d parameter: the inverse of `mxnetToTorchName`, or undefined. */

@@ -3,9 +3,8 @@
  * `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}`
  * (space-padded), then the raw little-endian data; offsets are relative to the data section.
  */
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { HfplError } from '../errors.js';
+import { writeStreamAtomic } from '../util/atomic-write.js';
 import { writeAll, type FileSource } from './file-source.js';
 import { ELEMENT_SIZE, readTensorData } from './tensor-data.js';
 import { numel, type WeightData, type WeightDtype, type WeightFile, type WeightTensor } from './types.js';
@@ -116,17 +115,8 @@ export async function writeSafetensors(path: string, tensors: ReadonlyMap<string
   head.writeBigUInt64LE(BigInt(head.length - 8), 0);
   head.write(json, 8, 'utf8');
 
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fh = await open(tmp, 'w');
-  try {
+  await writeStreamAtomic(path, async (fh) => {
     await writeAll(fh, head);
     for (const { t } of items) await writeAll(fh, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-    await fh.close();
-    await rename(tmp, path);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  });
 }

@@ -4,10 +4,9 @@
  * ids), `archive/data/<i>` raw little-endian storages, 64-byte aligned, `archive/version`).
  * Stored (uncompressed) records, no zip64: files up to 4 GB. Atomic (temp name, then renamed).
  */
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import * as zlib from 'node:zlib';
 import { HfplError } from '../errors.js';
+import { writeStreamAtomic } from '../util/atomic-write.js';
 import { writeAll } from './file-source.js';
 import { PickleWriter } from './pickle-write.js';
 import { numel, type WeightData } from './types.js';
@@ -100,10 +99,7 @@ export async function writeTorchArchive(path: string, pkl: Uint8Array, storages:
   records.push({ name: `${stem}/version`, data: enc.encode('3\n') });
   records.push({ name: `${stem}/byteorder`, data: enc.encode('little') });
 
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fh = await open(tmp, 'w');
-  try {
+  await writeStreamAtomic(path, async (fh) => {
     const central: Uint8Array[] = [];
     let pos = 0;
     for (const r of records) {
@@ -151,13 +147,7 @@ export async function writeTorchArchive(path: string, pkl: Uint8Array, storages:
     end.writeUInt32LE(cdSize, 12);
     end.writeUInt32LE(pos, 16);
     await writeAll(fh, end);
-    await fh.close();
-    await rename(tmp, path);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  });
 }
 
 const LEGACY_STORAGE: Record<string, string> = { Float32Array: 'FloatStorage', BigInt64Array: 'LongStorage', Int32Array: 'IntStorage', Float64Array: 'DoubleStorage', Uint8Array: 'ByteStorage' };
@@ -191,10 +181,7 @@ export async function writeTorchLegacy(path: string, tensors: ReadonlyMap<string
   for (const [, k] of sorted) kl.str(k);
   head.push(kl.byte(0x65).stop().bytes());
 
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fh = await open(tmp, 'w');
-  try {
+  await writeStreamAtomic(path, async (fh) => {
     for (const h of head) await writeAll(fh, h);
     for (const [data] of sorted) {
       const n = Buffer.alloc(8);
@@ -202,11 +189,5 @@ export async function writeTorchLegacy(path: string, tensors: ReadonlyMap<string
       await writeAll(fh, n);
       await writeAll(fh, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
-    await fh.close();
-    await rename(tmp, path);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  });
 }
