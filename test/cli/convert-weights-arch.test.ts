@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
+import { runCliText } from './run-cli.js';
 import { initEngine } from '../../src/engine/init.js';
 import { loadReferenceNet } from '../../src/models/reference/architectures.js';
 import { referenceStateDict } from '../../src/models/reference/load-reference.js';
@@ -19,13 +19,7 @@ beforeAll(async () => {
   await initEngine();
 });
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const err: string[] = [], out: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const code = await runCli(args, (l) => err.push(l));
-  vi.restoreAllMocks();
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = runCliText;
 
 describe('hfpl convert-weights --arch (reference architectures)', () => {
   it('a legacy SEAM .pth -> TF.js + safetensors; both load back to the same tensors and outputs', async () => {

@@ -2,8 +2,8 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCliCaptured } from './run-cli.js';
 import { readWeights } from '../../src/weights/index.js';
 import { sharedPath } from '../shared-path.js';
 
@@ -11,13 +11,7 @@ const REF = sharedPath('fixtures/reference-nets');
 const tmp = mkdtempSync(join(tmpdir(), 'hfpl-cli-convert-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function run(args: string[]): Promise<{ code: number; err: string[]; out: string[] }> {
-  const err: string[] = [], out: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((s: string) => void out.push(s));
-  const code = await runCli(args, (l) => err.push(l));
-  vi.restoreAllMocks();
-  return { code, err, out };
-}
+const run = runCliCaptured;
 
 function sameTensors(a: Awaited<ReturnType<typeof readWeights>>['tensors'], b: typeof a): boolean {
   if (a.size !== b.size) return false;

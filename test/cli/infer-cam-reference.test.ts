@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
+import { runCliText } from './run-cli.js';
 import { readRgbImage } from '../../src/data/image-io.js';
 import { readLabelPng } from '../../src/data/label-png.js';
 import { initEngine } from '../../src/engine/init.js';
@@ -26,13 +26,7 @@ beforeAll(async () => {
   await initEngine();
 });
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const err: string[] = [], out: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const code = await runCli(args, (l) => err.push(l));
-  vi.restoreAllMocks();
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = runCliText;
 
 describe('hfpl infer-cam --weights (reference checkpoint)', () => {
   it('writes cams/<id>.npy|json and pseudo/<id>.png for the split, equal to referenceCams; a rerun resumes', async () => {

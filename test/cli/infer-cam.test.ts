@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
+import { runCliText } from './run-cli.js';
 import { parseScales } from '../../src/cli/commands/infer-cam.js';
 import { readCamFile } from '../../src/eval/cam-files.js';
 import { readLabelPng } from '../../src/data/label-png.js';
@@ -16,13 +16,7 @@ const VOC = sharedPath('data/voc-sample/');
 const IDS = ['2007_000032', '2007_000063', '2007_000243'];
 afterEach(() => vi.restoreAllMocks());
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const err: string[] = [], out: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  const code = await runCli(args, (l) => err.push(l));
-  vi.restoreAllMocks();
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const run = runCliText;
 
 describe('hfpl infer-cam', () => {
   it('parses --scales and rejects bad lists', () => {
