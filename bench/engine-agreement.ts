@@ -9,6 +9,7 @@
  * Usage: node dist/bench/engine-agreement.js [--steps 200] [--configs pretrain,both,...]
  *   [--paths native,wasm | wasm,cpu | native:2,native:1 (libtorch threads)] [--batch 8] [--crop 128] [--data runs/bench-agreement/data] [--json out.json]
  *   [--native-kernels Conv2D,...] (only these run natively on the native path: bisects a difference)
+ *   [--kernels-every 10] (per-kernel comparison on every n-th step)
  * Last line: {"steps", "max_rel_grad_diff", "max_loss_rel_diff", "paths", "configs": {...}, "kernels": [...]}.
  */
 import { writeFileSync } from 'node:fs';
@@ -46,7 +47,7 @@ console.log(`paths ${paths.join(' vs ')} (reference ${paths[1]}); ${steps} teach
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const reports = await runAgreementSuite({
-  data, plan, configs, steps, paths, compareKernels: paths[0] === 'native' && paths[1] === 'wasm',
+  data, plan, configs, steps, paths, compareKernels: paths[0] === 'native' && paths[1] === 'wasm', compareKernelsEvery: Number(arg('kernels-every', '10')),
   onStep: (c, s) => {
     if (s.step % 10 === 0 || s.maxRelGradDiff > 1e-4) {
       console.log(`${c} step ${s.step}: loss ${s.loss[0].toFixed(6)} / ${s.loss[1].toFixed(6)} (rel ${s.lossRelDiff.toExponential(1)}), max rel grad diff ${s.maxRelGradDiff.toExponential(2)} (${s.worstParam}), ReLU flips ${s.reluFlips}`);

@@ -6,7 +6,7 @@
  * Welch t and Mann-Whitney U tests between the paths. Each path runs in its own child process
  * (HFPL_NATIVE=1/0, or HFPL_BACKEND=cpu), the paths concurrently; finished runs are reused.
  *
- * Usage: node dist/bench/engine-free-running.js [--seeds 0,1,2,3,4] [--paths native,wasm]
+ * Usage: node dist/bench/engine-free-running.js [--seeds 0,1,2,3,4] [--paths native,wasm | native:1,native:2 (threads)]
  *   [--plan quick|default] [--pretrain-steps N] [--steps N] [--crop N] [--variants baseline,both] [--out runs/bench-free-running]
  * Last line: {"paths", "seeds", "plan", "rows": [...], "stats": {"<variant>.<metric>": {means, sds, welch_p, mann_whitney_p}}}.
  */
@@ -54,12 +54,15 @@ async function train(data: string, run: string, cfg: ReturnType<typeof demoTrain
 }
 
 async function runChild(path: string): Promise<void> {
-  const engine = await initEngine({ backend: path === 'cpu' ? 'cpu' : 'wasm', native: path === 'native' });
-  if ((path === 'native') !== engine.native) throw new Error(`path ${path}: engine is ${describeEngine(engine)} (${engine.nativeReason})`);
+  // 'native:<n>': the native path with n libtorch threads.
+  const isNative = path.startsWith('native');
+  const threads = path.startsWith('native:') ? Number(path.slice(7)) : 1;
+  const engine = await initEngine({ backend: path === 'cpu' ? 'cpu' : 'wasm', native: isNative, threads });
+  if (isNative !== engine.native) throw new Error(`path ${path}: engine is ${describeEngine(engine)} (${engine.nativeReason})`);
   const data = join(out, 'data');
   const synth = await generateSynthDataset({ out: data, train: plan.train, val: plan.val, seed: 0 });
   for (const seed of plan.seeds) {
-    const dir = join(out, path, `s${seed}`);
+    const dir = join(out, path.replace(':', '-t'), `s${seed}`);
     const pre = await train(data, join(dir, 'pretrain'), demoTrainConfig(plan, null, seed));
     const emit = async (variant: string, run: string, tr: TrainCamResult): Promise<void> => {
       const inf = await runInferCam({ run, data, split: 'val', out: join(run, 'infer-val'), scales: plan.scales, flip: plan.flip });
@@ -89,7 +92,7 @@ async function runParent(): Promise<void> {
   await generateSynthDataset({ out: join(out, 'data'), train: plan.train, val: plan.val, seed: 0 });
   const rows: Row[] = [];
   await Promise.all(paths.map((path) => new Promise<void>((resolve, reject) => {
-    const env = { ...process.env, HFPL_NATIVE: path === 'native' ? '1' : '0' };
+    const env = { ...process.env, HFPL_NATIVE: path.startsWith('native') ? '1' : '0', ...(path === 'cpu' ? { HFPL_BACKEND: 'cpu' } : {}) };
     const proc = spawn(process.execPath, [script, ...process.argv.slice(2), '--child', path], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     createInterface({ input: proc.stdout }).on('line', (line) => {
       if (!line.startsWith('{')) return;

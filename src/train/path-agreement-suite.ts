@@ -30,6 +30,8 @@ export interface AgreementSuiteOptions {
   paths: [EnginePath, EnginePath];
   seed?: number;
   compareKernels?: boolean;
+  /** See `PathAgreementOptions.compareKernelsEvery`. */
+  compareKernelsEvery?: number;
   onStep?: (config: AgreementConfig, s: StepAgreement) => void;
 }
 
@@ -81,7 +83,7 @@ export async function runAgreementSuite(o: AgreementSuiteOptions): Promise<Recor
       try {
         out[config] = await runPathAgreement({
           model, cfg, opt, params: trainable, batches: loader.batches(), steps: o.steps, paths: o.paths,
-          compareKernels: o.compareKernels, onStep: (s) => o.onStep?.(config, s),
+          compareKernels: o.compareKernels, compareKernelsEvery: o.compareKernelsEvery, onStep: (s) => o.onStep?.(config, s),
         });
         if (config === 'pretrain') {
           backbone = new Map([...model.store.namedTensors()].filter(([k]) => k.startsWith('backbone.')).map(([k, v]) => [k, tf.clone(v)]));

@@ -73,6 +73,8 @@ export interface PathAgreementOptions {
   startStep?: number;
   /** Record native-against-wasm kernel outputs on the native path (see `kernelDiffs`); default false. */
   compareKernels?: boolean;
+  /** With `compareKernels`, only every this many steps (the comparison reruns each kernel on wasm); default 1. */
+  compareKernelsEvery?: number;
   onStep?: (s: StepAgreement) => void;
 }
 
@@ -96,8 +98,8 @@ interface PathResult {
   bn: BnUpdate[];
 }
 
-async function gradsOn(path: EnginePath, o: PathAgreementOptions, inp: StepInputs, keep: boolean): Promise<PathResult> {
-  await usePath(path, o.compareKernels ?? false);
+async function gradsOn(path: EnginePath, o: PathAgreementOptions, inp: StepInputs, keep: boolean, step: number): Promise<PathResult> {
+  await usePath(path, (o.compareKernels ?? false) && step % (o.compareKernelsEvery ?? 1) === 0);
   startReluPass();
   const bn: BnUpdate[] = [];
   const vars = o.params.map((p) => p.variable);
@@ -148,8 +150,8 @@ export async function runPathAgreement(o: PathAgreementOptions): Promise<PathAgr
         await usePath(refPath);
         inp.islIndices = islIndices(o.model, inp, o.cfg);
       }
-      const a = await gradsOn(testPath, o, inp, false);
-      const b = await gradsOn(refPath, o, inp, true);
+      const a = await gradsOn(testPath, o, inp, false, step);
+      const b = await gradsOn(refPath, o, inp, true, step);
       let worst = 0, worstParam = '';
       for (const p of o.params) {
         const gb = b.grads.get(p.name);
