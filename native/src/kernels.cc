@@ -304,6 +304,10 @@ void matmul(const MatMulArgs& a) {
 // bit-identical results. libtorch's native_batch_norm (channels-last path, float32 partial sums)
 // put the two paths' outputs 1e-6 to 3e-5 apart on the demo's layers (issue 12): enough to
 // flip ReLU signs after the normalisation and move single gradients by up to 2%.
+// -O3 vectorises the per-channel loops (lanes are channels: every channel's sum keeps its
+// sequential order, so the results stay those of the wasm kernel).
+#pragma GCC push_options
+#pragma GCC optimize("O3")
 void batchNormForward(const float* x, const float* gamma, const float* beta, float* y, float* mean,
                       float* variance, int64_t rows, int64_t c, double eps) {
   Clock clock(kStatBatchNormForward);
@@ -372,6 +376,8 @@ void batchNormBackward(const float* x, const float* dy, const float* gamma, cons
     }
   }
 }
+
+#pragma GCC pop_options
 
 const char* statName(int op) {
   static const char* names[kNumStatOps] = {"conv2d", "conv2dBackpropInput", "conv2dBackpropFilter", "matMul",
