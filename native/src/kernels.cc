@@ -20,14 +20,14 @@
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/leaky_relu.h>
 #include <ATen/ops/mkldnn_convolution.h>
-#include <ATen/ops/native_batch_norm.h>
-#include <ATen/ops/native_batch_norm_backward.h>
 #include <ATen/ops/sigmoid.h>
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/version.h>
 
 #include <algorithm>
+#include <cmath>
+#include <vector>
 #include <atomic>
 #include <ctime>
 #include <cstdlib>
@@ -298,45 +298,86 @@ void matmul(const MatMulArgs& a) {
   activate(all, a.activation, a.alpha, a.prelu, a.preluSize);
 }
 
+// Training batch norm as plain loops with float64 per-channel sums, the very arithmetic of the
+// wasm kernel (src/engine/wasm-kernels/batch-norm.ts: same operation order, float32 rounding at
+// the same points; ISO C++ does not contract a * b + c into an fma), so both engine paths give
+// bit-identical results. libtorch's native_batch_norm (channels-last path, float32 partial sums)
+// put the two paths' outputs 1e-6 to 3e-5 apart on the demo's layers (issue 12): enough to
+// flip ReLU signs after the normalisation and move single gradients by up to 2%.
+// -O3 vectorises the per-channel loops (lanes are channels: every channel's sum keeps its
+// sequential order, so the results stay those of the wasm kernel).
+#pragma GCC push_options
+#pragma GCC optimize("O3")
 void batchNormForward(const float* x, const float* gamma, const float* beta, float* y, float* mean,
                       float* variance, int64_t rows, int64_t c, double eps) {
-  c10::InferenceMode guard;
   Clock clock(kStatBatchNormForward);
-  // [rows, c] as a channels-last [1, c, rows, 1] image: libtorch's vectorised NHWC path.
-  at::Tensor xv = nhwc(x, 1, rows, 1, c);
-  at::Tensor g = at::from_blob(const_cast<float*>(gamma), {c}, kFloat);
-  at::Tensor b = at::from_blob(const_cast<float*>(beta), {c}, kFloat);
-  Lend lend(nhwc(y, 1, rows, 1, c));
-  auto res = at::native_batch_norm(xv, g, b, c10::nullopt, c10::nullopt, true, 0.0, eps);
-  clock.mark();
-  clock.copied(!lend.deliver(std::get<0>(res)));
-  clock.layout();
-  at::from_blob(mean, {c}, kFloat).copy_(std::get<1>(res));
-  // invstd = 1 / sqrt(var + eps)  =>  var = 1 / invstd^2 - eps.
-  at::Tensor inv = std::get<2>(res).to(at::kDouble);
-  at::from_blob(variance, {c}, kFloat).copy_(inv.square().reciprocal().sub(eps));
+  std::vector<double> s1(c, 0.0), s2(c, 0.0);
+  for (int64_t i = 0; i < rows; i++) {
+    const float* xr = x + i * c;
+    for (int64_t k = 0; k < c; k++) {
+      const double v = xr[k];
+      s1[k] += v;
+      s2[k] += v * v;
+    }
+  }
+  const double m = static_cast<double>(rows);
+  std::vector<float> scale(c), shift(c);
+  for (int64_t k = 0; k < c; k++) {
+    const double mu = s1[k] / m;
+    const double va = std::max(0.0, s2[k] / m - mu * mu);
+    mean[k] = static_cast<float>(mu);
+    variance[k] = static_cast<float>(va);
+    scale[k] = static_cast<float>(static_cast<double>(gamma[k]) / std::sqrt(va + eps));
+    shift[k] = static_cast<float>(static_cast<double>(beta[k]) - mu * static_cast<double>(scale[k]));
+  }
+  for (int64_t i = 0; i < rows; i++) {
+    const float* xr = x + i * c;
+    float* yr = y + i * c;
+    for (int64_t k = 0; k < c; k++) {
+      yr[k] = static_cast<float>(static_cast<double>(xr[k]) * static_cast<double>(scale[k]) + static_cast<double>(shift[k]));
+    }
+  }
 }
 
 void batchNormBackward(const float* x, const float* dy, const float* gamma, const float* mean,
                        const float* variance, float* dx, float* dgamma, float* dbeta, int64_t rows,
                        int64_t c, double eps) {
-  c10::InferenceMode guard;
   Clock clock(kStatBatchNormBackward);
-  at::Tensor xv = nhwc(x, 1, rows, 1, c);
-  at::Tensor dyv = nhwc(dy, 1, rows, 1, c);
-  at::Tensor g = at::from_blob(const_cast<float*>(gamma), {c}, kFloat);
-  at::Tensor m = at::from_blob(const_cast<float*>(mean), {c}, kFloat);
-  at::Tensor invstd = at::from_blob(const_cast<float*>(variance), {c}, kFloat).add(eps).rsqrt();
-  // libtorch 1.13 allocates an unused input-sized tensor before grad_input: lend the second.
-  Lend lend(nhwc(dx, 1, rows, 1, c), /*skip=*/1);
-  auto res = at::native_batch_norm_backward(dyv, xv, g, c10::nullopt, c10::nullopt, m, invstd, true, eps,
-                                            {true, true, true});
-  clock.mark();
-  clock.copied(!lend.deliver(std::get<0>(res)));
-  clock.layout();
-  at::from_blob(dgamma, {c}, kFloat).copy_(std::get<1>(res));
-  at::from_blob(dbeta, {c}, kFloat).copy_(std::get<2>(res));
+  std::vector<double> sdy(c, 0.0), sdyx(c, 0.0);
+  for (int64_t i = 0; i < rows; i++) {
+    const float* xr = x + i * c;
+    const float* gr = dy + i * c;
+    for (int64_t k = 0; k < c; k++) {
+      const double g = gr[k];
+      sdy[k] += g;
+      sdyx[k] += g * static_cast<double>(xr[k]);
+    }
+  }
+  const double m = static_cast<double>(rows);
+  std::vector<float> a(c), b(c), d(c);
+  for (int64_t k = 0; k < c; k++) {
+    const double inv = 1.0 / std::sqrt(static_cast<double>(variance[k]) + eps);
+    const double db = sdy[k];
+    const double dg = (sdyx[k] - static_cast<double>(mean[k]) * sdy[k]) * inv;  // sum dy * xhat
+    dbeta[k] = static_cast<float>(db);
+    dgamma[k] = static_cast<float>(dg);
+    const double gi = static_cast<double>(gamma[k]) * inv;
+    a[k] = static_cast<float>(gi);
+    b[k] = static_cast<float>((gi * dg * inv) / m);
+    d[k] = static_cast<float>((gi * db) / m - static_cast<double>(b[k]) * static_cast<double>(mean[k]));
+  }
+  for (int64_t i = 0; i < rows; i++) {
+    const float* xr = x + i * c;
+    const float* gr = dy + i * c;
+    float* o = dx + i * c;
+    for (int64_t k = 0; k < c; k++) {
+      o[k] = static_cast<float>(static_cast<double>(a[k]) * static_cast<double>(gr[k]) -
+                                static_cast<double>(b[k]) * static_cast<double>(xr[k]) - static_cast<double>(d[k]));
+    }
+  }
 }
+
+#pragma GCC pop_options
 
 const char* statName(int op) {
   static const char* names[kNumStatOps] = {"conv2d", "conv2dBackpropInput", "conv2dBackpropFilter", "matMul",

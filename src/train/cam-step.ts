@@ -24,6 +24,11 @@ export interface StepInputs {
   labels: tf.Tensor2D;
   /** Seed of the importance sampling of this step. */
   islSeed: number;
+  /**
+   * Fixed ISL sample positions, int32 [N, K, S] flat pixel indices (replacing the draw from
+   * `islSeed`): lets two engine paths use the same samples (src/engine/agreement/).
+   */
+  islIndices?: tf.Tensor3D;
 }
 
 /** The total loss and its named parts (scalars owned by the caller's scope). */
@@ -37,15 +42,19 @@ export function foreground(cam: tf.Tensor4D): tf.Tensor4D {
   return tf.slice(cam, [0, 0, 0, 1], [-1, -1, -1, -1]);
 }
 
-/** Classification part shared by both baselines: (1 - w) L_GAP + w L_ISL on one view's logits. */
-export function classificationLoss(cam: tf.Tensor4D, labels: tf.Tensor2D, cfg: TrainCamConfig, islSeed: number, parts: Record<string, tf.Scalar>, suffix = ''): tf.Scalar {
+/**
+ * Classification part shared by both baselines: (1 - w) L_GAP + w L_ISL on one view's logits.
+ * `isl` is the seed of the importance sampling or fixed int32 [N, K, S] sample indices.
+ */
+export function classificationLoss(cam: tf.Tensor4D, labels: tf.Tensor2D, cfg: TrainCamConfig, isl: number | tf.Tensor3D, parts: Record<string, tf.Scalar>, suffix = ''): tf.Scalar {
   const gap = multilabelSoftMarginLoss(tf.slice(gapLogits(cam), [0, 1], [-1, -1]), labels);
   parts[`gap${suffix}`] = gap;
   const w = cfg.islWeight;
   if (w === 0) return gap;
-  const isl = importanceSamplingLoss(foreground(cam), labels, { numSamples: cfg.isl.numSamples, form: cfg.isl.form, seed: islSeed });
-  parts[`isl${suffix}`] = isl;
-  return w === 1 ? isl : tf.add(tf.mul(gap, 1 - w), tf.mul(isl, w));
+  const sampling = typeof isl === 'number' ? { seed: isl } : { indices: isl };
+  const lIsl = importanceSamplingLoss(foreground(cam), labels, { numSamples: cfg.isl.numSamples, form: cfg.isl.form, ...sampling });
+  parts[`isl${suffix}`] = lIsl;
+  return w === 1 ? lIsl : tf.add(tf.mul(gap, 1 - w), tf.mul(lIsl, w));
 }
 
 /** FSL of CAM logits against the RGB crop (METHOD 1). */
@@ -59,7 +68,7 @@ export function fslTerm(cam: tf.Tensor4D, raw: tf.Tensor4D, labels: tf.Tensor2D,
 export function camStepLoss(model: CamNet, inp: StepInputs, cfg: TrainCamConfig, ctx: ForwardContext): StepLoss {
   const { cam } = model.forward(inp.images, ctx);
   const parts: Record<string, tf.Scalar> = {};
-  let total = classificationLoss(cam, inp.labels, cfg, inp.islSeed, parts);
+  let total = classificationLoss(cam, inp.labels, cfg, inp.islIndices ?? inp.islSeed, parts);
   if (cfg.fslWeight > 0) {
     if (!inp.raw) throw new Error('camStepLoss: raw images are needed for the FSL');
     const fsl = fslTerm(cam, inp.raw, inp.labels, cfg);

@@ -43,7 +43,7 @@ export function seamStepLoss(model: SeamNet, inp: StepInputs, cfg: TrainCamConfi
   const cam2 = tf.mul(maxNorm(cam2Up), mask) as tf.Tensor4D;
   const rv2 = tf.mul(maxNorm(rv2Up), mask) as tf.Tensor4D;
 
-  const cls1 = classificationLoss(v1.cam, inp.labels, cfg, inp.islSeed, parts, '1');
+  const cls1 = classificationLoss(v1.cam, inp.labels, cfg, inp.islIndices ?? inp.islSeed, parts, '1');
   const cls2 = multilabelSoftMarginLoss(tf.slice(gapLogits(v2.cam), [0, 1], [-1, -1]), inp.labels);
   parts.gap2 = cls2;
   const minPool = tf.mul(tf.add(min1, min2), 0.5);

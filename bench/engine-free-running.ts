@@ -1,0 +1,125 @@
+/**
+ * Free-running agreement of engine paths (issue 12): for each seed and path, the demo's
+ * pre-training (baseline losses, seeded by the seed, not fixed at 0 as in the demo, so that the
+ * pre-training's outcome varies too) and its fine-tuning variants, then CAM inference on val
+ * and the evaluation; per path the distribution of final loss, val mAP and CAM mIoU, and
+ * Welch t and Mann-Whitney U tests between the paths. Each path runs in its own child process
+ * (HFPL_NATIVE=1/0, or HFPL_BACKEND=cpu), the paths concurrently; finished runs are reused.
+ *
+ * Usage: node dist/bench/engine-free-running.js [--seeds 0,1,2,3,4] [--paths native,wasm | native:1,native:2 (threads)]
+ *   [--plan quick|default] [--pretrain-steps N] [--steps N] [--crop N] [--variants baseline,both] [--out runs/bench-free-running]
+ * Last line: {"paths", "seeds", "plan", "rows": [...], "stats": {"<variant>.<metric>": {means, sds, welch_p, mann_whitney_p}}}.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { initEngine, describeEngine } from '../src/engine/init.js';
+import { generateSynthDataset } from '../src/data/synth/generate.js';
+import { runInferCam } from '../src/infer/cam-run.js';
+import { runEval } from '../src/eval/run-eval.js';
+import { DEMO_PLANS, demoTrainConfig, type DemoPlan, type DemoVariant } from '../src/train/demo-run.js';
+import { isRunFinished } from '../src/train/checkpoint.js';
+import { runTrainCam, type TrainCamResult } from '../src/train/train-cam.js';
+import { readFileSync } from 'node:fs';
+import { mannWhitneyU, meanSd, welchTTest } from '../src/util/two-sample.js';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+}
+
+interface Row { path: string; seed: number; variant: string; finalLoss: number; mAP: number; miou: number; contourF: number; engine: string }
+
+const base = DEMO_PLANS[arg('plan', 'quick') as 'quick' | 'default'];
+const plan: DemoPlan = {
+  ...base,
+  pretrainSteps: Number(arg('pretrain-steps', String(base.pretrainSteps))),
+  steps: Number(arg('steps', String(base.steps))),
+  variants: arg('variants', base.variants.join(',')).split(',') as DemoVariant[],
+  seeds: arg('seeds', '0,1,2,3,4').split(',').map(Number),
+};
+if (arg('crop', '') !== '') {
+  // A smaller crop (and long-side resize range in the same proportion) to fit a time budget.
+  const crop = Number(arg('crop', ''));
+  plan.resizeLong = [Math.round((base.resizeLong[0] * crop) / base.crop), Math.round((base.resizeLong[1] * crop) / base.crop)];
+  plan.crop = crop;
+}
+const out = arg('out', join('runs', 'bench-free-running'));
+const child = arg('child', '');
+
+async function train(data: string, run: string, cfg: ReturnType<typeof demoTrainConfig>): Promise<TrainCamResult> {
+  if (isRunFinished(run)) return JSON.parse(readFileSync(join(run, 'DONE'), 'utf8')) as TrainCamResult;
+  return runTrainCam({ data, out: run, config: cfg, force: true });
+}
+
+async function runChild(path: string): Promise<void> {
+  // 'native:<n>': the native path with n libtorch threads.
+  const isNative = path.startsWith('native');
+  const threads = path.startsWith('native:') ? Number(path.slice(7)) : 1;
+  const engine = await initEngine({ backend: path === 'cpu' ? 'cpu' : 'wasm', native: isNative, threads });
+  if (isNative !== engine.native) throw new Error(`path ${path}: engine is ${describeEngine(engine)} (${engine.nativeReason})`);
+  const data = join(out, 'data');
+  const synth = await generateSynthDataset({ out: data, train: plan.train, val: plan.val, seed: 0 });
+  for (const seed of plan.seeds) {
+    const dir = join(out, path.replace(':', '-t'), `s${seed}`);
+    const pre = await train(data, join(dir, 'pretrain'), demoTrainConfig(plan, null, seed));
+    const emit = async (variant: string, run: string, tr: TrainCamResult): Promise<void> => {
+      const inf = await runInferCam({ run, data, split: 'val', out: join(run, 'infer-val'), scales: plan.scales, flip: plan.flip });
+      const ev = await runEval({
+        predDir: join(run, 'infer-val', 'cams'), gtDir: join(data, 'SegmentationClass'), listFile: join(data, 'ImageSets', 'Segmentation', 'val.txt'),
+        numClasses: synth.classNames.length, classNames: synth.classNames, cams: true, out: join(run, 'eval-val.json'),
+      });
+      const row: Row = { path, seed, variant, finalLoss: tr.finalLoss, mAP: inf.classification.mAP, miou: ev.miou, contourF: ev.contourF, engine: describeEngine(engine) };
+      console.log(JSON.stringify(row));
+    };
+    await emit('pretrain', join(dir, 'pretrain'), pre);
+    for (const variant of plan.variants) {
+      const run = join(dir, variant);
+      const tr = await train(data, run, demoTrainConfig(plan, variant, seed, join(dir, 'pretrain', 'model.json')));
+      await emit(variant, run, tr);
+    }
+  }
+}
+
+async function runParent(): Promise<void> {
+  const paths = arg('paths', 'native,wasm').split(',');
+  const script = fileURLToPath(import.meta.url);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  console.log(`free-running: paths ${paths.join(', ')}; seeds ${plan.seeds.join(',')}; data ${plan.train}/${plan.val}; pretrain ${plan.pretrainSteps} steps (lr ${plan.lr}), fine-tune ${plan.steps} steps (${plan.variants.join(', ')}); crop ${plan.crop}, batch ${plan.batchSize}, backbone ${plan.backbone}`);
+  // The data set first, once, so the children do not write it concurrently.
+  await generateSynthDataset({ out: join(out, 'data'), train: plan.train, val: plan.val, seed: 0 });
+  const rows: Row[] = [];
+  await Promise.all(paths.map((path) => new Promise<void>((resolve, reject) => {
+    const env = { ...process.env, HFPL_NATIVE: path.startsWith('native') ? '1' : '0', ...(path === 'cpu' ? { HFPL_BACKEND: 'cpu' } : {}) };
+    const proc = spawn(process.execPath, [script, ...process.argv.slice(2), '--child', path], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      const r = JSON.parse(line) as Row;
+      rows.push(r);
+      console.log(`${r.path} seed ${r.seed} ${r.variant}: final loss ${r.finalLoss.toFixed(4)}, mAP ${(100 * r.mAP).toFixed(1)}, mIoU ${(100 * r.miou).toFixed(1)}`);
+    });
+    proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`child ${path} exited with ${code}`))));
+  })));
+  const stats: Record<string, unknown> = {};
+  const variants = ['pretrain', ...plan.variants];
+  console.log('\nmetric: mean ± sd per path; Welch p; Mann-Whitney p');
+  for (const v of variants) {
+    for (const m of ['finalLoss', 'mAP', 'miou'] as const) {
+      const samples = paths.map((p) => rows.filter((r) => r.path === p && r.variant === v).sort((a, b) => a.seed - b.seed).map((r) => r[m]));
+      if (samples.length < 2 || samples.some((s) => s.length < 2)) continue;
+      const w = welchTTest(samples[0], samples[1]);
+      const u = mannWhitneyU(samples[0], samples[1]);
+      const ms = samples.map((s) => meanSd(s));
+      stats[`${v}.${m}`] = { values: samples, means: ms.map((x) => x.mean), sds: ms.map((x) => x.sd), welch_t: w.t, welch_p: w.p, mann_whitney_u: u.u, mann_whitney_p: u.p };
+      const f = (x: number): string => (m === 'finalLoss' ? x.toFixed(4) : (100 * x).toFixed(1));
+      console.log(`${`${v}.${m}`.padEnd(20)} ${paths.map((p, i) => `${p} ${f(ms[i].mean)} ± ${f(ms[i].sd)}`).join('  ')}  Welch p ${w.p.toFixed(3)}  MW p ${u.p.toFixed(3)}`);
+    }
+  }
+  const cpu = process.cpuUsage(cpu0);
+  console.log(JSON.stringify({ paths, seeds: plan.seeds, plan: { train: plan.train, val: plan.val, pretrainSteps: plan.pretrainSteps, steps: plan.steps, crop: plan.crop, batchSize: plan.batchSize, lr: plan.lr, fineTuneLr: plan.fineTuneLr, scales: plan.scales }, wall_seconds: Math.round((performance.now() - t0) / 1000), parent_cpu_seconds: (cpu.user + cpu.system) / 1e6, rows, stats }));
+}
+
+if (child) await runChild(child);
+else await runParent();
