@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { loadNativeKernels, nativeKernelsActive, unloadNativeKernels } from '../native/load.js';
 import { loadAddon } from '../native/addon.js';
+import { refreshRegistrations } from '../guard.js';
 
 /** An engine path of this process; `native:<n>` is the native path with n libtorch threads. */
 export type EnginePath = 'native' | 'wasm' | 'cpu' | `native:${number}`;
@@ -133,6 +134,9 @@ export function installPathSwitch(threads = 1): boolean {
   }
   probes = list;
   probeThreads = threads;
+  // The probes are now hfpl's kernels: the engine guard (guard.ts) must keep them, not restore
+  // the native ones on the next hfpl call.
+  refreshRegistrations('wasm');
   mode = 'native';
   return true;
 }
@@ -144,6 +148,7 @@ export function removePathSwitch(): void {
     tf.unregisterKernel(p.name, 'wasm');
     tf.registerKernel(p.nativeConfig);
   }
+  refreshRegistrations('wasm');
   loadAddon().addon?.setThreads(probeThreads);
   probes = null;
   mode = 'native';
