@@ -3,7 +3,10 @@
  * (`<cams>/<id>.npy` + `.json`, see eval/cam-files.ts) and image (`<data>/JPEGImages/<id>.jpg`,
  * or .png), runs the dense CRF on [background, CAMs] for each background setting and writes
  * `<out>/alpha<a>/<id>.png` (or `<out>/threshold<t>/<id>.png`) palette label maps with real
- * class indices, atomically. Ids whose outputs all exist are skipped, so a stopped run resumes.
+ * class indices, atomically; with `saveScores`, also the CRF probabilities of each alpha
+ * setting as `<out>/alpha<a>/<id>.npy` (float32, (1 + P) x H x W: background, then the present
+ * classes; AffinityNet's pooled targets). Ids whose outputs all exist are skipped, so a
+ * stopped run resumes.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +17,9 @@ import { readCamFile } from '../../eval/cam-files.js';
 import { readIdList } from '../../eval/run-eval.js';
 import { silentReporter, type ProgressReporter } from '../../util/progress.js';
 import type { BackgroundScore } from '../pseudo-labels.js';
-import { camCrfLabels } from './cam-crf.js';
+import { camCrf } from './cam-crf.js';
+import { encodeNpy } from '../../util/npy.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import { resolveDenseCrfOptions, type DenseCrfOptions } from './dense-crf.js';
 
 export interface CrfRunOptions {
@@ -30,6 +35,8 @@ export interface CrfRunOptions {
   background?: { alphas: number[] } | { threshold: number };
   /** Dense CRF options (default METHOD 3.4: 10 iterations, ...). */
   crf?: DenseCrfOptions;
+  /** Also write the CRF probabilities of the alpha settings as `<id>.npy` (train-aff's pooled targets); default true. */
+  saveScores?: boolean;
 }
 
 export interface CrfRunResult {
@@ -60,7 +67,8 @@ export async function runCrf(options: CrfRunOptions, reporter: ProgressReporter 
   reporter.start('crf', ids.length, 'img');
   for (let k = 0; k < ids.length; k++) {
     const id = ids[k];
-    const todo = settings.filter((s) => !existsSync(join(s.dir, `${id}.png`)));
+    const scores = (s: { score: BackgroundScore }) => (options.saveScores ?? true) && 'alpha' in s.score;
+    const todo = settings.filter((s) => !existsSync(join(s.dir, `${id}.png`)) || (scores(s) && !existsSync(join(s.dir, `${id}.npy`))));
     if (todo.length === 0) {
       skipped++;
     } else {
@@ -72,8 +80,9 @@ export async function runCrf(options: CrfRunOptions, reporter: ProgressReporter 
         throw new HfplError('E_DATA', `${npy}: CAMs are [${cam.labels.length}, ${cam.height}, ${cam.width}] but image ${path} is ${image.height} x ${image.width} (H x W)`);
       }
       for (const s of todo) {
-        const map = camCrfLabels(image, cam.cams, cam.labels, s.score, crf);
-        await writeLabelPng(join(s.dir, `${id}.png`), map);
+        const r = camCrf(image, cam.cams, cam.labels, s.score, crf);
+        if (scores(s)) await writeFileAtomic(join(s.dir, `${id}.npy`), encodeNpy(r.scores, [cam.labels.length + 1, image.height, image.width]));
+        await writeLabelPng(join(s.dir, `${id}.png`), r.map);
       }
       written++;
     }
