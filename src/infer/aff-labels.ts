@@ -3,7 +3,11 @@
  * 1. a per-pixel label from the two CRF maps: the alpha-1 map (strong background) gives the
  *    confident foreground, the alpha-24 map (weak background) the confident background, the
  *    rest is ignored (255);
- * 2. that map downsampled to the stride-8 grid (nearest);
+ * 2. that map on the stride-8 grid: `pooledConfidentLabels` (the reference, default of
+ *    train-aff): the two CRF *score* maps (cropped with the image) are average-pooled 8 x 8,
+ *    each argmaxed per cell, and combined as in 1 (arvijj/hfpl voc12/data.py:232-256,
+ *    tool/imutils.py:130-138, train_aff_voc.py:64-68); or the per-pixel map of 1 downsampled
+ *    nearest (`resizeLabelsNearest`, one pixel decides each cell; train-aff `targets: 'nearest'`);
  * 3. pixel pairs (i, j) with |i - j| < radius on the grid, one direction per unordered pair
  *    (`pairOffsets`), each labelled bg-bg (positive), fg-fg of the same class (positive) or
  *    different classes (negative); pairs touching an ignored pixel carry no label.
@@ -56,6 +60,59 @@ export function confidentLabels(crfLow: LabelMap, crfHigh: LabelMap, names: { lo
     data[i] = crfHigh.data[i] === 0 ? 0 : lo === 0 ? IGNORE_LABEL : lo;
   }
   return { data, width: crfLow.width, height: crfLow.height };
+}
+
+/** Class scores of one image, channel-major C x H x W (e.g. a CRF's output probabilities). */
+export interface ScoreMap {
+  data: Float32Array;
+  channels: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * AffinityNet's grid labels from the two CRF score maps (already cropped / flipped with the
+ * image, 0 in the crop padding), as the reference's `VOC12AffDataset.__getitem__`
+ * (voc12/data.py:232-256): each map average-pooled over `k` x `k` cells
+ * (`imutils.AvgPool2d(8)`, skimage block_reduce with mean, tool/imutils.py:130-138; a partial
+ * last block is averaged with zeros, as block_reduce pads with 0), argmax per cell (first
+ * maximum on ties, as numpy); label = low-alpha argmax, 255 where it is 0 (background), 0 where
+ * the high-alpha argmax is 0, 255 where no channel of either pooled map reaches 1e-5 (cells of
+ * padding). Labels are channel positions (0 = background, p = the p-th map), which is all the
+ * pair labels compare. Returns a ceil(H / k) x ceil(W / k) map.
+ */
+export function pooledConfidentLabels(low: ScoreMap, high: ScoreMap, k = 8): LabelMap {
+  if (low.width !== high.width || low.height !== high.height || low.channels !== high.channels) {
+    throw new HfplError('E_DATA', `CRF score maps differ: ${low.channels} x ${low.height} x ${low.width} (low alpha) and ${high.channels} x ${high.height} x ${high.width} (high alpha)`);
+  }
+  const { width: W, height: H, channels: C } = low;
+  const gw = Math.ceil(W / k), gh = Math.ceil(H / k), cells = gw * gh;
+  const pool = (m: ScoreMap) => {
+    const out = new Float32Array(C * cells);
+    for (let c = 0; c < C; c++) {
+      const src = c * H * W, dst = c * cells;
+      for (let y = 0; y < H; y++) {
+        const row = dst + Math.floor(y / k) * gw;
+        for (let x = 0; x < W; x++) out[row + Math.floor(x / k)] += m.data[src + y * W + x];
+      }
+    }
+    const inv = 1 / (k * k);
+    for (let i = 0; i < out.length; i++) out[i] *= inv;
+    return out;
+  };
+  const pl = pool(low), ph = pool(high);
+  const data = new Uint8Array(cells);
+  for (let i = 0; i < cells; i++) {
+    let al = 0, ah = 0, mx = Math.max(pl[i], ph[i]);
+    for (let c = 1; c < C; c++) {
+      const vl = pl[c * cells + i], vh = ph[c * cells + i];
+      if (vl > pl[al * cells + i]) al = c;
+      if (vh > ph[ah * cells + i]) ah = c;
+      mx = Math.max(mx, vl, vh);
+    }
+    data[i] = mx < 1e-5 ? IGNORE_LABEL : ah === 0 ? 0 : al === 0 ? IGNORE_LABEL : al;
+  }
+  return { data, width: gw, height: gh };
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
- * Final segmentation inference (`hfpl infer-seg`, METHOD 3.6): for every scale (default 0.5,
- * 0.75, 1, 1.25, 1.5, 1.75) and its horizontal flip, the softmax of the network's logits is
- * upsampled (bilinear) to the image size and averaged; optionally one mean-field iteration
- * of the dense CRF (bilateral sxy 32, `segmentationCrfOptions`) refines the probabilities;
- * the argmax is the label map `<out>/<id>.png`.
+ * Final segmentation inference (`hfpl infer-seg`, METHOD 3.6), as the reference's
+ * eval_final_voc.py:77-98: for every scale (default 0.5, 0.75, 1, 1.25, 1.5, 1.75) and its
+ * horizontal flip, the network's logits are upsampled (bilinear; align corners for the
+ * deeplabv1 head) to the image size; the logits are averaged, then the softmax is taken
+ * (:89 `F.softmax(torch.mean(prob_seg, dim=0))`); one mean-field iteration of the dense CRF
+ * (bilateral sxy 32, `segmentationCrfOptions`) refines the probabilities by default (TEST_CRF
+ * True, voc12/config_voc2012.py:45; `crf: false` skips it); the argmax is `<out>/<id>.png`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { HfplError } from '../errors.js';
@@ -29,13 +31,13 @@ export interface SegmentOptions {
   scales?: readonly number[];
   /** Add flipped copies; default true. */
   flip?: boolean;
-  /** Dense CRF on the averaged probabilities: false (default), true (METHOD 3.6: 1 iteration, bilateral sxy 32) or options. */
+  /** Dense CRF on the averaged probabilities: true (default; METHOD 3.6: 1 iteration, bilateral sxy 32), false or options. */
   crf?: boolean | DenseCrfOptions;
   mean?: readonly number[];
   std?: readonly number[];
 }
 
-/** Averaged class probabilities of one image, L x H x W (label-major). */
+/** Class probabilities of one image, L x H x W (label-major): softmax of the averaged upsampled logits. */
 export function segmentationProbs(model: DeepLab, image: RgbImage, opts: SegmentOptions = {}): Float32Array {
   const scales = opts.scales ?? DEFAULT_SEG_SCALES;
   if (scales.length === 0 || scales.some((s) => !(s > 0))) throw new HfplError('E_CONFIG', `scales must be positive numbers, got ${JSON.stringify(scales)}`);
@@ -48,10 +50,10 @@ export function segmentationProbs(model: DeepLab, image: RgbImage, opts: Segment
       const h = Math.max(1, Math.round(H * s)), w = Math.max(1, Math.round(W * s));
       const batch = flip ? tf.concat([x, tf.reverse(x, 2)], 0) : x;
       const logits = model.forward(batch as tf.Tensor4D, { training: false });
-      // Logits cover the padded image: upsample x8, crop the image part, resize to H x W.
-      const [, gh, gw] = logits.shape;
-      let p = tf.image.resizeBilinear(tf.softmax(logits), [8 * gh, 8 * gw], false, true);
-      p = tf.image.resizeBilinear(tf.slice(p, [0, 0, 0, 0], [-1, h, w, -1]), [H, W], false, true);
+      // Logits cover the padded image: upsample x8, crop the image part, resize to H x W
+      // (align corners for deeplabv1, eval_final_voc.py:84; half-pixel centres otherwise).
+      const a = model.alignCorners;
+      let p = tf.image.resizeBilinear(model.upsampledLogits(logits, h, w), [H, W], a, !a);
       if (flip) {
         const [a, b] = tf.split(p, 2, 0);
         p = tf.concat([a, tf.reverse(b, 2)], 0) as tf.Tensor4D;
@@ -61,17 +63,18 @@ export function segmentationProbs(model: DeepLab, image: RgbImage, opts: Segment
     sum.dispose();
     sum = next;
   }
-  const out = tf.tidy(() => tf.transpose(tf.div(sum, scales.length * (flip ? 2 : 1)), [2, 0, 1]));
+  const out = tf.tidy(() => tf.transpose(tf.softmax(tf.div(sum, scales.length * (flip ? 2 : 1))), [2, 0, 1]));
   sum.dispose();
   const probs = out.dataSync() as Float32Array;
   out.dispose();
   return probs;
 }
 
-/** The label map of one image (multi-scale + flip, optional CRF). */
+/** The label map of one image (multi-scale + flip, CRF unless `crf: false`). */
 export function segmentImage(model: DeepLab, image: RgbImage, opts: SegmentOptions = {}): LabelMap {
   let probs = segmentationProbs(model, image, opts);
-  if (opts.crf) probs = denseCrf(image, probs, opts.crf === true ? segmentationCrfOptions : opts.crf);
+  const crf = opts.crf ?? true;
+  if (crf) probs = denseCrf(image, probs, crf === true ? segmentationCrfOptions : crf);
   return argmaxLabels(probs, image.width, image.height);
 }
 

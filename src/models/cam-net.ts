@@ -1,6 +1,8 @@
 /**
- * CAM network (METHOD 2, "CAM (GAP)"): backbone -> 1x1 convolution to 1+K channels without
- * bias (channel 0 = background) -> global average pooling for the classification loss.
+ * CAM network (METHOD 2, "CAM (GAP)"): backbone -> Dropout2d(0.5) (training only) -> 1x1
+ * convolution to 1+K channels without bias (channel 0 = background) -> global average pooling
+ * for the classification loss. The dropout is the reference's `dropout7` before `fc8`
+ * (arvijj/hfpl network/resnet38_SEAM.py:14, :32 `self.fc8(self.dropout7(d['conv6']))`).
  * The SEAM variant adds the pixel correlation module (see `seam-net.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -8,7 +10,7 @@ import { z } from 'zod';
 import { HfplError } from '../errors.js';
 import { Rng } from '../engine/random.js';
 import { backbonePresets, backboneConfigSchema, ResidualBackbone, type BackboneConfigInput } from './backbone.js';
-import { Conv2d, type ForwardContext } from './layers.js';
+import { Conv2d, dropout, type ForwardContext } from './layers.js';
 import { ParamStore } from './params.js';
 
 /** What a weights file records about the model, enough to rebuild it. */
@@ -19,6 +21,8 @@ export const camModelConfigSchema = z.strictObject({
   numClasses: z.number().int().positive(),
   /** A preset name (`tiny`, `small`, `resnet38`) or a full layout. */
   backbone: z.union([z.enum(['tiny', 'small', 'resnet38']), backboneConfigSchema]).default('small'),
+  /** Channel dropout rate before `fc8`, training only (reference resnet38_SEAM.py:14: 0.5); 0 = none. */
+  dropout: z.number().min(0).max(0.95).default(0.5),
 });
 export type CamModelConfig = z.output<typeof camModelConfigSchema>;
 export type CamModelConfigInput = z.input<typeof camModelConfigSchema>;
@@ -66,10 +70,10 @@ export class CamNet {
     return this.config.numClasses;
   }
 
-  /** CAM logits of normalised NHWC images (h = ceil(H / 8)). */
+  /** CAM logits of normalised NHWC images (h = ceil(H / 8)); Dropout2d before `fc8` when `ctx.training`. */
   forward(x: tf.Tensor4D, ctx: ForwardContext, withTaps = false): CamForward {
     const { features, taps } = this.backbone.apply(x, ctx, withTaps);
-    return { cam: this.classifier.apply(features), features, taps };
+    return { cam: this.classifier.apply(dropout(features, this.config.dropout, ctx, true)), features, taps };
   }
 
   dispose(): void {

@@ -21,6 +21,25 @@ export interface ForwardContext {
   training: boolean;
   /** Where training-mode BN layers put their batch statistics (for `applyBnUpdates`). */
   bnUpdates?: BnUpdate[];
+  /** Seed of this pass's dropout masks (training only; default 0). `sgdStep` sets it per step. */
+  dropoutSeed?: number;
+  /** Dropout layers applied so far in this pass (each draws its own mask; set by `dropout`). */
+  dropoutCalls?: number;
+}
+
+/**
+ * Dropout in training mode, identity otherwise (PyTorch semantics: kept values scaled by
+ * 1 / (1 - rate)). `channelwise` drops whole channels per sample (`nn.Dropout2d`: one draw per
+ * N x C, NHWC noise shape [N, 1, 1, C]), else each element (`nn.Dropout`). Each call in one
+ * pass (e.g. SEAM's two views) draws a new mask, from (`ctx.dropoutSeed`, call number).
+ */
+export function dropout(x: tf.Tensor4D, rate: number, ctx: ForwardContext, channelwise: boolean): tf.Tensor4D {
+  if (!ctx.training || rate <= 0) return x;
+  const [n, , , c] = x.shape;
+  const call = ctx.dropoutCalls ?? 0;
+  ctx.dropoutCalls = call + 1;
+  const seed = (Math.imul((ctx.dropoutSeed ?? 0) >>> 0, 31) + call) >>> 0;
+  return tf.dropout(x, rate, channelwise ? [n, 1, 1, c] : undefined, seed) as tf.Tensor4D;
 }
 
 export interface Conv2dOptions {

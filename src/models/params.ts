@@ -22,7 +22,7 @@ export interface Param {
 }
 
 /** Weight initialisations (seeded; see `initTensor`). */
-export type InitKind = 'heNormal' | 'heUniform' | 'xavierUniform' | 'zeros' | 'ones';
+export type InitKind = 'heNormal' | 'heNormalFanOut' | 'heUniform' | 'xavierUniform' | 'zeros' | 'ones';
 
 /**
  * Draws an initial value with hfpl's seeded `Rng` (not TF.js's generator), so that a model
@@ -39,6 +39,10 @@ export function initTensor(shape: number[], kind: InitKind, rng: Rng, gain = 1):
     if (kind === 'heNormal') {
       // PyTorch kaiming_normal_ default: fan_in, gain sqrt(2).
       const std = gain * Math.sqrt(2 / fanIn);
+      for (let i = 0; i < n; i++) data[i] = rng.normal(0, std);
+    } else if (kind === 'heNormalFanOut') {
+      // kaiming_normal_(mode='fan_out', nonlinearity='relu'): std sqrt(2 / fan_out).
+      const std = gain * Math.sqrt(2 / fanOut);
       for (let i = 0; i < n; i++) data[i] = rng.normal(0, std);
     } else if (kind === 'heUniform') {
       // Same variance as heNormal (2 / fan_in), about 4x faster to draw (no log/sin per value).

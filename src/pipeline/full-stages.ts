@@ -3,8 +3,14 @@
  * variant on the loaded 2-core machine with the tiny backbone): for each finished CAM run (e.g. the
  * baseline and the add-on), runs the pipeline from infer-cam on (`runPipeline` with
  * `camRun`), on the first `trainImages` training images, and returns one row per
- * (stage, variant): CAM, +CRF, random walk (pseudo-label quality on those training images)
- * and final segmentation (on the evaluation split). Resumable like the pipeline.
+ * (stage, split, variant): CAM, +CRF, random walk and final segmentation, each on those
+ * training images and on the evaluation split (`bothSplits`, default true), so every row
+ * compares across stages. The pipeline evaluates the pseudo-label stages on the training
+ * images and the final one on the evaluation split; the other split of each is computed under
+ * `<variant>/other-split/`: the CAMs of the evaluation split (threshold swept as on train),
+ * their CRF at the threshold chosen on train (one CRF pass, no tuning on val), their walk with
+ * the trained AffinityNet, and the segmentation of the training images. Resumable like the
+ * pipeline.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,8 +18,14 @@ import { HfplError } from '../errors.js';
 import { readVocSplit } from '../data/voc.js';
 import { AFFINITY_DIAGNOSTICS_FILE, type AffinityDiagnostics } from '../infer/affinity-diagnostics.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { runPipeline, type PipelineHooks } from './run-pipeline.js';
-import type { PipelineStage } from './stage-io.js';
+import { vocListPath } from '../data/voc.js';
+import { runInferCam } from '../infer/cam-run.js';
+import { runCrf } from '../infer/crf/run-crf.js';
+import { segmentationCrfOptions } from '../infer/crf/dense-crf.js';
+import { runInferAff } from '../infer/infer-aff.js';
+import { runInferSeg } from '../infer/infer-seg.js';
+import { resolveSpatialScale, runPipeline, scaledSpatialParams, type PipelineHooks } from './run-pipeline.js';
+import { evaluateStage, isStageDone, markStageDone, readStageMetrics, type PipelineStage, type StageMetrics } from './stage-io.js';
 
 /** Options of `runFullStages` (defaults sized for the synthetic benchmark on a 2-core CPU). */
 export interface FullStagesOptions {
@@ -46,6 +58,12 @@ export interface FullStagesOptions {
   crfIterations?: number;
   /** Background thresholds tried for the "+CRF" row (plus the CAM row's best t when > 0). Default [0.15, 0.3]. */
   crfThresholds?: number[];
+  /** Every row on both splits (the training images and the evaluation split). Default true. */
+  bothSplits?: boolean;
+  /** The pipeline's `spatialScale` (default 1: the reference's values). */
+  spatialScale?: number | 'auto';
+  /** The pipeline's `segCrf` (default true, as the reference). */
+  segCrf?: boolean;
 }
 
 /** The table rows, in order. */
@@ -61,7 +79,7 @@ export type FullStageName = 'CAM' | '+CRF' | 'random walk' | 'final segmentation
 export interface FullStageRow {
   stage: FullStageName;
   variant: string;
-  /** 'train (first n)' for the pseudo-label rows, the evaluation split for the last. */
+  /** 'train (first n)' or the evaluation split. */
   split: string;
   miou: number;
   contourF: number;
@@ -94,6 +112,9 @@ export async function runFullStages(opts: FullStagesOptions, hooks: PipelineHook
   const listFile = join(opts.out, `train-first${ids.length}.txt`);
   await writeFileAtomic(listFile, ids.join('\n') + '\n');
   const evalSplit = opts.evalSplit ?? 'val';
+  const trainName = `train (first ${ids.length})`;
+  const bothSplits = opts.bothSplits ?? true;
+  const spatial = scaledSpatialParams(await resolveSpatialScale(opts.spatialScale ?? 1, opts.data, 'train'));
   const rows: FullStageRow[] = [];
   const diagnostics: Record<string, AffinityDiagnostics | null> = {};
   for (const v of opts.variants) {
@@ -102,12 +123,20 @@ export async function runFullStages(opts: FullStagesOptions, hooks: PipelineHook
       data: opts.data, out: join(opts.out, v.name), camRun: v.camRun, trainSplit: listFile, evalSplit,
       affSteps: opts.affSteps ?? 300, segSteps: opts.segSteps ?? 600, batchSize: opts.batchSize ?? 8, crop: opts.crop ?? 128,
       camScales: opts.camScales ?? [0.5, 1, 1.5, 2], segScales: opts.segScales ?? [0.75, 1, 1.25], crfIterations: opts.crfIterations ?? 10,
-      crfThresholds: opts.crfThresholds ?? [0.15, 0.3],
+      crfThresholds: opts.crfThresholds ?? [0.15, 0.3], spatialScale: opts.spatialScale ?? 1, segCrf: opts.segCrf ?? true,
     }, hooks);
+    const vdir = join(opts.out, v.name);
+    const other = bothSplits
+      ? await otherSplitMetrics({ ...opts, vdir, camRun: v.camRun, listFile, evalSplit, crfScaleFactor: spatial.crfScaleFactor, segCrf: opts.segCrf ?? true, trainCrfT: r.stages.find((s) => s.stage === 'crf')?.metrics?.bestThreshold }, hooks)
+      : null;
     for (const { row, stage } of FULL_STAGE_ROWS) {
       const m = r.stages.find((s) => s.stage === stage)?.metrics;
       if (!m) throw new HfplError('E_RUN', `${join(opts.out, v.name, stage)}: no evaluation (delete the folder to redo the stage)`);
-      rows.push({ stage: row, variant: v.name, split: stage === 'infer-seg' ? evalSplit : `train (first ${ids.length})`, miou: m.miou, contourF: m.contourF, numImages: m.numImages });
+      const own = { split: stage === 'infer-seg' ? evalSplit : trainName, m };
+      const more = other ? [{ split: stage === 'infer-seg' ? trainName : evalSplit, m: other[stage as OtherStage] }] : [];
+      for (const x of [own, ...more].sort((a, b) => (a.split === trainName ? 0 : 1) - (b.split === trainName ? 0 : 1))) {
+        rows.push({ stage: row, variant: v.name, split: x.split, miou: x.m.miou, contourF: x.m.contourF, numImages: x.m.numImages });
+      }
     }
     const diag = join(opts.out, v.name, 'infer-aff', AFFINITY_DIAGNOSTICS_FILE);
     diagnostics[v.name] = existsSync(diag) ? (JSON.parse(readFileSync(diag, 'utf8')) as AffinityDiagnostics) : null;
@@ -117,6 +146,54 @@ export async function runFullStages(opts: FullStagesOptions, hooks: PipelineHook
   return result;
 }
 
+type OtherStage = 'infer-cam' | 'crf' | 'infer-aff' | 'infer-seg';
+
+/**
+ * Each stage on the split the pipeline does not evaluate it on (see the module comment),
+ * under `<vdir>/other-split/<stage>/`, each step skipped when its DONE marker exists.
+ */
+async function otherSplitMetrics(
+  o: FullStagesOptions & { vdir: string; camRun: string; listFile: string; evalSplit: string; crfScaleFactor: number; segCrf: boolean; trainCrfT?: number },
+  hooks: PipelineHooks,
+): Promise<Record<OtherStage, StageMetrics>> {
+  const root = join(o.vdir, 'other-split');
+  const classNames = [...readVocSplit(o.data, 'train').classNames];
+  const step = async (stage: OtherStage, split: string, work: (dir: string) => Promise<StageMetrics>): Promise<StageMetrics> => {
+    const dir = join(root, stage);
+    const done = isStageDone(dir) ? readStageMetrics(dir, split) : null;
+    if (done) return done;
+    hooks.log?.(`other split: ${stage} on ${split} -> ${dir}`);
+    const m = await work(dir);
+    await markStageDone(dir, { stage, metrics: m });
+    return m;
+  };
+  const cams = join(root, 'infer-cam', 'cams');
+  const camM = await step('infer-cam', o.evalSplit, async (dir) => {
+    await runInferCam({ run: o.camRun, data: o.data, split: o.evalSplit, out: dir, scales: o.camScales ?? [0.5, 1, 1.5, 2], flip: true }, hooks.reporter);
+    return evaluateStage({ predDir: cams, data: o.data, split: o.evalSplit, classNames, dir, cams: true });
+  });
+  const t = o.trainCrfT ?? 0.3;
+  const crfM = await step('crf', o.evalSplit, async (dir) => {
+    const r = await runCrf({
+      camDir: cams, dataDir: o.data, listFile: vocListPath(o.data, o.evalSplit), outDir: dir, background: { threshold: t }, saveScores: false,
+      crf: { iterations: o.crfIterations ?? 10, scaleFactor: o.crfScaleFactor },
+    }, hooks.reporter);
+    return { ...(await evaluateStage({ predDir: r.outputs[0], data: o.data, split: o.evalSplit, classNames, dir })), bestThreshold: t };
+  });
+  const affM = await step('infer-aff', o.evalSplit, async (dir) => {
+    await runInferAff({ run: join(o.vdir, 'train-aff'), data: o.data, split: o.evalSplit, cams, out: dir }, hooks.reporter);
+    return evaluateStage({ predDir: dir, data: o.data, split: o.evalSplit, classNames, dir });
+  });
+  const segM = await step('infer-seg', o.listFile, async (dir) => {
+    await runInferSeg({
+      run: join(o.vdir, 'train-seg'), data: o.data, split: o.listFile, out: dir, scales: o.segScales ?? [0.75, 1, 1.25], flip: true,
+      crf: o.segCrf && { ...segmentationCrfOptions, scaleFactor: o.crfScaleFactor },
+    }, hooks.reporter);
+    return evaluateStage({ predDir: dir, data: o.data, split: o.listFile, classNames, dir });
+  });
+  return { 'infer-cam': camM, crf: crfM, 'infer-aff': affM, 'infer-seg': segM };
+}
+
 /**
  * A plain-text table of the rows: one line per stage, mIoU and contour F per variant; with
  * `diagnostics`, one more line: the walk on GT affinities (what a perfect AffinityNet gives).
@@ -124,14 +201,13 @@ export async function runFullStages(opts: FullStagesOptions, hooks: PipelineHook
 export function formatFullStagesTable(rows: FullStageRow[], diagnostics: Record<string, AffinityDiagnostics | null> = {}): string {
   const variants = [...new Set(rows.map((r) => r.variant))];
   const head = ['stage'.padEnd(20), 'split'.padEnd(18), ...variants.map((v) => `${v} mIoU / F`.padStart(20))].join(' ');
-  const lines = FULL_STAGE_ROWS.map(({ row }) => {
+  const lines = FULL_STAGE_ROWS.flatMap(({ row }) => [...new Set(rows.filter((x) => x.stage === row).map((x) => x.split))].map((split) => {
     const cells = variants.map((v) => {
-      const r = rows.find((x) => x.stage === row && x.variant === v);
+      const r = rows.find((x) => x.stage === row && x.variant === v && x.split === split);
       return (r ? `${(100 * r.miou).toFixed(1)} / ${(100 * r.contourF).toFixed(1)}` : '-').padStart(20);
     });
-    const split = rows.find((x) => x.stage === row)?.split ?? '';
     return [row.padEnd(20), split.padEnd(18), ...cells].join(' ');
-  });
+  }));
   if (variants.some((v) => diagnostics[v])) {
     const cells = variants.map((v) => {
       const d = diagnostics[v];

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { z } from 'zod';
 import { HfplError } from '../errors.js';
 import { readVocSplit, vocListPath } from '../data/voc.js';
@@ -15,6 +16,7 @@ import { runInferCam } from '../infer/cam-run.js';
 import { runInferAff } from '../infer/infer-aff.js';
 import { AFFINITY_DIAGNOSTICS_FILE, formatAffinityDiagnostics, runAffinityDiagnostics } from '../infer/affinity-diagnostics.js';
 import { runInferSeg } from '../infer/infer-seg.js';
+import { segmentationCrfOptions } from '../infer/crf/dense-crf.js';
 import { readWeights } from '../models/weights-io.js';
 import { resolveTrainCamConfig } from '../train/config.js';
 import { runTrainAff, resolveTrainAffConfig } from '../train/train-aff.js';
@@ -62,8 +64,16 @@ export const pipelineOptionsSchema = z.strictObject({
   segScales: scales.default([0.5, 0.75, 1, 1.25, 1.5, 1.75]),
   /** Flipped copies at test time; default true. */
   flip: z.boolean().default(true),
-  /** 1-iteration CRF after the segmentation network; default false. */
-  segCrf: z.boolean().default(false),
+  /** 1-iteration CRF after the segmentation network; default true (reference TEST_CRF, voc12/config_voc2012.py:45). */
+  segCrf: z.boolean().default(true),
+  /**
+   * Image size relative to the VOC images the reference's spatial parameters were tuned for
+   * (long side 500): 1 (default) keeps them exact; s scales the CRF kernels' sxy (3, 80 and the
+   * test CRF's 32) by s (the reference's `crf_inference(scale_factor = 1 / s)`, tool/imutils.py:220,
+   * 233-234) and the AffinityNet / walk radius 5 to max(2, round(5 s)); 'auto' takes s = the
+   * median long side of the first 20 training images / 500.
+   */
+  spatialScale: z.union([z.literal('auto'), z.number().positive().max(16)]).default(1),
   /** Mean-field iterations of the CRF stage; default 10. */
   crfIterations: z.number().int().min(0).default(10),
   /**
@@ -74,6 +84,25 @@ export const pipelineOptionsSchema = z.strictObject({
 });
 export type PipelineOptionsInput = z.input<typeof pipelineOptionsSchema>;
 export type PipelineOptions = z.output<typeof pipelineOptionsSchema>;
+
+/** The VOC long side the reference's spatial parameters assume (`spatialScale` 'auto'). */
+export const VOC_LONG_SIDE = 500;
+
+/** The spatial parameters `spatialScale` s gives: CRF scale factor 1 / s and pair / walk radius max(2, round(5 s)). */
+export function scaledSpatialParams(s: number): { crfScaleFactor: number; radius: number } {
+  return { crfScaleFactor: 1 / s, radius: Math.max(2, Math.round(5 * s)) };
+}
+
+/** `spatialScale` as a number ('auto': median long side of the first 20 training images / 500). */
+export async function resolveSpatialScale(scale: number | 'auto', data: string, split: string): Promise<number> {
+  if (scale !== 'auto') return scale;
+  const sizes = await Promise.all(readVocSplit(data, split).samples.slice(0, 20).map(async (smp) => {
+    const m = await sharp(smp.imagePath).metadata();
+    return Math.max(m.width ?? 0, m.height ?? 0);
+  }));
+  sizes.sort((a, b) => a - b);
+  return sizes[Math.floor(sizes.length / 2)] / VOC_LONG_SIDE;
+}
 
 /** What happened to one stage. */
 export interface StageReport {
@@ -168,6 +197,8 @@ export async function runPipeline(input: PipelineOptionsInput, hooks: PipelineHo
   const reports: StageReport[] = [];
   const common = { ...(o.batchSize ? { batchSize: o.batchSize } : {}) };
   const data = (crop?: number) => (crop ? { data: { crop } } : {});
+  const spatial = scaledSpatialParams(await resolveSpatialScale(o.spatialScale, o.data, o.trainSplit));
+  if (o.spatialScale !== 1) log(`pipeline: spatial scale ${JSON.stringify(o.spatialScale)}: CRF sxy x ${(1 / spatial.crfScaleFactor).toFixed(3)}, pair / walk radius ${spatial.radius}`);
 
   // The backbone of AffinityNet and DeepLab is the CAM network's, initialised from its weights.
   const camBackbone = () => {
@@ -194,16 +225,17 @@ export async function runPipeline(input: PipelineOptionsInput, hooks: PipelineHo
     crf: async () => {
       // alpha1/, alpha24/: AffinityNet targets; threshold<t>/: "+CRF" candidates, the best is reported.
       const camT = readStageMetrics(dir('infer-cam'), o.trainSplit)?.bestThreshold ?? 0;
-      const common = { camDir: join(dir('infer-cam'), 'cams'), dataDir: o.data, listFile: vocListPath(o.data, o.trainSplit), outDir: dir('crf'), crf: { iterations: o.crfIterations } };
-      await runCrf({ ...common, background: { alphas: [1, 24] } }, reporter);
+      const common = { camDir: join(dir('infer-cam'), 'cams'), dataDir: o.data, listFile: vocListPath(o.data, o.trainSplit), outDir: dir('crf'), crf: { iterations: o.crfIterations, scaleFactor: spatial.crfScaleFactor } };
+      // The alpha maps keep their scores too: AffinityNet's pooled targets.
+      await runCrf({ ...common, background: { alphas: [1, 24] }, saveScores: true }, reporter);
       return crfThresholdSweep([...new Set([...o.crfThresholds, ...(camT > 0 ? [camT] : [])])].sort((a, b) => a - b), async (t) => {
-        const r = await runCrf({ ...common, background: { threshold: t } }, reporter);
+        const r = await runCrf({ ...common, background: { threshold: t }, saveScores: false }, reporter);
         return evaluateStage({ predDir: r.outputs[0], data: o.data, split: o.trainSplit, classNames, dir: r.outputs[0] });
       }, dir('crf'));
     },
     'train-aff': async () => {
       const config = resolveTrainAffConfig({
-        overrides: { seed: o.seed, split: o.trainSplit, steps: o.affSteps, ...common, ...data(o.crop), model: { backbone: camBackbone(), pretrained: join(camRun, 'model.json') } },
+        overrides: { seed: o.seed, split: o.trainSplit, steps: o.affSteps, radius: spatial.radius, ...common, ...data(o.crop), model: { backbone: camBackbone(), pretrained: join(camRun, 'model.json') } },
       });
       await runTrainAff({ data: o.data, crf: dir('crf'), out: dir('train-aff'), config, resume: true, log }, reporter);
       return undefined;
@@ -228,7 +260,7 @@ export async function runPipeline(input: PipelineOptionsInput, hooks: PipelineHo
       return undefined;
     },
     'infer-seg': async () => {
-      await runInferSeg({ run: dir('train-seg'), data: o.data, split: o.evalSplit, out: dir('infer-seg'), scales: o.segScales, flip: o.flip, crf: o.segCrf }, reporter);
+      await runInferSeg({ run: dir('train-seg'), data: o.data, split: o.evalSplit, out: dir('infer-seg'), scales: o.segScales, flip: o.flip, crf: o.segCrf && { ...segmentationCrfOptions, scaleFactor: spatial.crfScaleFactor } }, reporter);
       return evaluateStage({ predDir: dir('infer-seg'), data: o.data, split: o.evalSplit, classNames, dir: dir('infer-seg') });
     },
   };

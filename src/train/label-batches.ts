@@ -2,7 +2,10 @@
  * Training batches of images with per-pixel label maps (AffinityNet and the segmentation
  * network): the image goes through the CAM training augmentation (`augment.ts`: random
  * long-side resize, flip, colour jitter, normalisation, crop), and its label map through the
- * same geometry with nearest-neighbour sampling, 255 (ignore) in the crop padding.
+ * same geometry with nearest-neighbour sampling, 255 (ignore) in the crop padding. Samples
+ * with score maps (`loadScores`, AffinityNet's CRF scores) instead give grid labels: the score
+ * maps go through the same geometry (0 in the padding), then `pooledConfidentLabels` (the
+ * reference's 8 x 8 average pooling and argmax per cell).
  *
  * Reproducible like `BatchLoader`: the order of epoch e depends on (seed, e), the
  * augmentation of sample i in epoch e on (seed, e, i).
@@ -14,19 +17,27 @@ import { augmentPixels, drawAugmentParams, resolveAugmentOptions, type AugmentOp
 import { readRgbImage } from '../data/image-io.js';
 import type { LabelMap } from '../data/label-png.js';
 import type { RgbImage } from '../data/types.js';
-import { IGNORE_LABEL } from '../infer/aff-labels.js';
+import { IGNORE_LABEL, pooledConfidentLabels, type ScoreMap } from '../infer/aff-labels.js';
+
+/** Grid cell of pooled labels (the feature stride). */
+export const LABEL_POOL = 8;
 
 /** One training sample: an image and a loader of its label map (same size). */
 export interface LabelSample {
   id: string;
   imagePath: string;
   loadLabels: () => Promise<LabelMap>;
+  /**
+   * Optional: the low- and high-alpha CRF score maps (same size as the image). When given,
+   * the sample's labels are pooled grid labels, crop/8 x crop/8 (`pooledConfidentLabels`).
+   */
+  loadScores?: () => Promise<{ low: ScoreMap; high: ScoreMap }>;
 }
 
 /** A batch: normalised images (tensor, caller disposes) and crop-size label maps. */
 export interface LabelBatch {
   images: tf.Tensor4D;
-  /** N x crop x crop label values (255 = ignore), row-major per image. */
+  /** N x crop x crop label values (255 = ignore), row-major per image; N x crop/8 x crop/8 for score samples. */
   labels: Uint8Array;
   ids: string[];
   epoch: number;
@@ -60,6 +71,31 @@ export function augmentLabels(map: LabelMap, p: AugmentParams, crop: number): Ui
     for (let x = 0; x < cropW; x++) out[dst + x] = map.data[src + cols[x]];
   }
   return out;
+}
+
+/**
+ * Applies the geometry of `p` (resize nearest, flip, crop) to every channel of a score map;
+ * returns a crop x crop score map with 0 in the padding (the reference crops the image and
+ * score maps together into a zero container, tool/imutils.py:103-127).
+ */
+export function augmentScores(map: ScoreMap, p: AugmentParams, crop: number): ScoreMap {
+  const C = map.channels, px = crop * crop;
+  const out = new Float32Array(C * px);
+  const { width: W, height: H, cropW, cropH } = p;
+  const cols = new Int32Array(cropW);
+  for (let x = 0; x < cropW; x++) {
+    const X = p.flip ? W - 1 - (p.imgLeft + x) : p.imgLeft + x;
+    cols[x] = Math.min(map.width - 1, Math.floor(((X + 0.5) * map.width) / W));
+  }
+  for (let c = 0; c < C; c++) {
+    const plane = c * map.width * map.height;
+    for (let y = 0; y < cropH; y++) {
+      const sy = Math.min(map.height - 1, Math.floor(((p.imgTop + y + 0.5) * map.height) / H));
+      const src = plane + sy * map.width, dst = c * px + (p.contTop + y) * crop + p.contLeft;
+      for (let x = 0; x < cropW; x++) out[dst + x] = map.data[src + cols[x]];
+    }
+  }
+  return { data: out, channels: C, width: crop, height: crop };
 }
 
 function mix(seed: number, a: number, b: number): number {
@@ -98,6 +134,16 @@ export class LabelBatchLoader {
   /** One augmented sample. */
   async sample(epoch: number, i: number): Promise<{ image: Float32Array; labels: Uint8Array }> {
     const s = this.samples[i];
+    if (s.loadScores) {
+      const [img, { low, high }] = await Promise.all([readRgbImage(s.imagePath), s.loadScores()]);
+      for (const m of [low, high]) {
+        if (m.width !== img.width || m.height !== img.height) throw new HfplError('E_DATA', `${s.id}: CRF score map is ${m.width}x${m.height}, image ${s.imagePath} is ${img.width}x${img.height}`);
+      }
+      const p = drawAugmentParams(new Rng(mix(this.seed, epoch + 1, i)), img.width, img.height, this.augment);
+      const { image } = augmentPixels(img, p, { ...this.augment, keepRaw: false });
+      const C = this.augment.crop;
+      return { image, labels: pooledConfidentLabels(augmentScores(low, p, C), augmentScores(high, p, C), LABEL_POOL).data };
+    }
     const [img, lab]: [RgbImage, LabelMap] = await Promise.all([readRgbImage(s.imagePath), s.loadLabels()]);
     if (img.width !== lab.width || img.height !== lab.height) {
       throw new HfplError('E_DATA', `${s.id}: label map is ${lab.width}x${lab.height}, image ${s.imagePath} is ${img.width}x${img.height}`);
@@ -112,10 +158,11 @@ export class LabelBatchLoader {
     const order = this.epochOrder(epoch).slice(index * this.batchSize, (index + 1) * this.batchSize);
     const C = this.augment.crop, px = C * C, n = order.length;
     const parts = await Promise.all(order.map((i) => this.sample(epoch, i)));
-    const images = new Float32Array(n * px * 3), labels = new Uint8Array(n * px);
+    const lpx = parts[0]?.labels.length ?? px;
+    const images = new Float32Array(n * px * 3), labels = new Uint8Array(n * lpx);
     parts.forEach((p, b) => {
       images.set(p.image, b * px * 3);
-      labels.set(p.labels, b * px);
+      labels.set(p.labels, b * lpx);
     });
     return { images, labels, ids: order.map((i) => this.samples[i].id), epoch, index };
   }

@@ -92,7 +92,7 @@ export async function runLabelTraining<M extends TrainableModel>(opts: LabelTrai
     if (state.step < maxSteps) {
       for await (const batch of loader.batches(state.epoch, state.batch)) {
         const step = state.step;
-        const { loss: lossVal, parts } = await sgdStep(opt, step, varList, (ctx) => opts.loss(model, batch.images, batch.labels, ctx));
+        const { loss: lossVal, parts } = await sgdStep(opt, step, varList, (ctx) => opts.loss(model, batch.images, batch.labels, ctx), cfg.seed);
         batch.images.dispose();
         if (!Number.isFinite(lossVal)) throw new HfplError('E_RUN', `${run}: loss is ${lossVal} at step ${step + 1}; lower optim.lr`);
         lastLoss = lossVal;

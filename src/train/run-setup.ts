@@ -169,14 +169,16 @@ export type PartsLoss = (ctx: ForwardContext) => { total: tf.Scalar; parts: Reco
 
 /**
  * One training step: gradients of `loss(ctx)` over `vars`, the SGD update at `step` and the
- * batch-norm statistics of the forward pass. Returns the loss and its parts as numbers; the
+ * batch-norm statistics of the forward pass (dropout seeded by `seed` and `step`). Returns the loss and its parts as numbers; the
  * step's tensors are disposed (the caller's inputs are not).
  */
-export async function sgdStep(opt: PolySgd, step: number, vars: tf.Variable[], loss: PartsLoss): Promise<{ loss: number; parts: Record<string, number> }> {
+export async function sgdStep(opt: PolySgd, step: number, vars: tf.Variable[], loss: PartsLoss, seed = 0): Promise<{ loss: number; parts: Record<string, number> }> {
   const bnUpdates: BnUpdate[] = [];
   let kept: Record<string, tf.Scalar> = {};
+  // Dropout masks depend on (seed, step) only, so a resumed run draws the same masks.
+  const dropoutSeed = (Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) + step) >>> 0;
   const { value, grads } = tf.variableGrads(() => {
-    const l = loss({ training: true, bnUpdates });
+    const l = loss({ training: true, bnUpdates, dropoutSeed });
     kept = Object.fromEntries(Object.entries(l.parts).map(([k, v]) => [k, tf.keep(v)]));
     return l.total;
   }, vars);

@@ -101,7 +101,7 @@ export async function runTrainCam(opts: TrainCamOptions, reporter: ProgressRepor
         const { loss: lossVal, parts: partVals } = await sgdStep(opt, step, varList, (ctx) => {
           const inp = { images: batch.images, raw: batch.raw, labels: batch.labels, islSeed: islSeed(cfg.seed, step) };
           return model instanceof SeamNet ? seamStepLoss(model, inp, cfg, ctx) : camStepLoss(model, inp, cfg, ctx);
-        });
+        }, cfg.seed);
         disposeBatch(batch);
         if (!Number.isFinite(lossVal)) throw new HfplError('E_RUN', `${run}: loss is ${lossVal} at step ${step + 1}; lower optim.lr`);
         lastLoss = lossVal;

@@ -51,11 +51,13 @@ describe('segmentation inference', () => {
 
   it('labels: argmax of the probabilities; a 0-iteration CRF changes nothing; the 1-iteration CRF keeps the size', () => {
     const img = image(33, 25);
-    const plain = segmentImage(net, img, { scales: [1] });
+    const plain = segmentImage(net, img, { scales: [1], crf: false });
     expect([...plain.data]).toEqual([...argmaxLabels(segmentationProbs(net, img, { scales: [1] }), 33, 25).data]);
     expect([...segmentImage(net, img, { scales: [1], crf: { iterations: 0 } }).data]).toEqual([...plain.data]);
     const crf = segmentImage(net, img, { scales: [1], crf: true });
     expect([crf.width, crf.height]).toEqual([33, 25]);
+    // The CRF is on by default (reference TEST_CRF True, voc12/config_voc2012.py:45).
+    expect([...segmentImage(net, img, { scales: [1] }).data]).toEqual([...crf.data]);
     expect(crf.data.every((v) => v < 4)).toBe(true);
     expect(() => segmentationProbs(net, img, { scales: [] })).toThrow(/scales must be positive numbers/);
   });

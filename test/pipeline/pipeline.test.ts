@@ -6,6 +6,7 @@ import { initEngine } from '../../src/engine/init.js';
 import { readLabelPng } from '../../src/data/label-png.js';
 import { runPipeline, resolvePipelineOptions } from '../../src/pipeline/run-pipeline.js';
 import { formatFullStagesTable, runFullStages } from '../../src/pipeline/full-stages.js';
+import { decodeNpy } from '../../src/util/npy.js';
 import { runCli } from '../../src/cli/program.js';
 import { PIPELINE_STAGES } from '../../src/pipeline/stage-io.js';
 import type { AffinityDiagnostics } from '../../src/infer/affinity-diagnostics.js';
@@ -114,9 +115,17 @@ describe('runPipeline on voc-sample (tiny models, 2 steps per network)', () => {
       data: VOC, out, variants: [{ name: 'v1', camRun: join(OPTS.out, 'train-cam') }], trainImages: 2, evalSplit: 'train',
       affSteps: 1, segSteps: 1, batchSize: 2, crop: 96, camScales: [0.5], segScales: [0.5], crfIterations: 1, crfThresholds: [0.3],
     });
+    // Every row on both splits: the first training images and the evaluation split (here 'train', 3 images).
     expect(r.rows.map((x) => [x.stage, x.split, x.numImages])).toEqual([
-      ['CAM', 'train (first 2)', 2], ['+CRF', 'train (first 2)', 2], ['random walk', 'train (first 2)', 2], ['final segmentation', 'train', 3],
+      ['CAM', 'train (first 2)', 2], ['CAM', 'train', 3], ['+CRF', 'train (first 2)', 2], ['+CRF', 'train', 3],
+      ['random walk', 'train (first 2)', 2], ['random walk', 'train', 3], ['final segmentation', 'train (first 2)', 2], ['final segmentation', 'train', 3],
     ]);
+    // The alpha maps keep their CRF probabilities for AffinityNet's pooled targets: [1 + P, H, W].
+    const npy = decodeNpy(readFileSync(join(out, 'v1', 'crf', 'alpha24', '2007_000032.npy')));
+    expect(npy.shape).toEqual([3, 281, 500]);
+    // The other split's +CRF runs once, at the threshold chosen on the training images.
+    const crfT = (JSON.parse(readFileSync(join(out, 'v1', 'crf', 'eval.json'), 'utf8')) as { bestThreshold: number }).bestThreshold;
+    expect(existsSync(join(out, 'v1', 'other-split', 'crf', `threshold${crfT}`))).toBe(true);
     expect(readFileSync(join(out, 'train-first2.txt'), 'utf8')).toBe('2007_000032\n2007_000063\n');
     expect(existsSync(join(out, 'v1', 'train-cam'))).toBe(false); // the given CAM run is used, not retrained
     const table = formatFullStagesTable(r.rows).split('\n');
@@ -126,9 +135,10 @@ describe('runPipeline on voc-sample (tiny models, 2 steps per network)', () => {
     const d = r.diagnostics.v1!;
     expect(d.numImages).toBe(2);
     const withDiag = formatFullStagesTable(r.rows, r.diagnostics).split('\n');
-    expect(withDiag).toHaveLength(6);
-    expect(withDiag[5]).toMatch(/^walk, GT affinities\s+train \(first 2\)\s+[\d.]+ \/ [\d.]+$/);
-    expect(withDiag[5]).toContain(`${(100 * d.oracleWalk.miou).toFixed(1)} / ${(100 * d.oracleWalk.contourF).toFixed(1)}`);
+    expect(withDiag).toHaveLength(10);
+    expect(table[2]).toMatch(/^CAM\s+train\s/);
+    expect(withDiag[9]).toMatch(/^walk, GT affinities\s+train \(first 2\)\s+[\d.]+ \/ [\d.]+$/);
+    expect(withDiag[9]).toContain(`${(100 * d.oracleWalk.miou).toFixed(1)} / ${(100 * d.oracleWalk.contourF).toFixed(1)}`);
     // Stage panels: image | GT | CAM | +CRF | random walk, 4-pixel gaps; tiles are the colourised label maps.
     const [rel] = await writeStagePanels(out, VOC, [{ name: 'v1', dir: join(out, 'v1') }], ['2007_000032']);
     expect(rel).toBe(join('panels', 'stages-2007_000032.png'));

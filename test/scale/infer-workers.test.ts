@@ -67,7 +67,7 @@ describe('infer-cam, infer-seg and infer-aff --workers', () => {
     r = await cli(['train-seg', '--data', data, '--split', 'train', '--labels', join(data, 'SegmentationClass'), '--out', join(tmp, 'seg'), '--backbone', 'tiny', '--crop', '48', '--batch-size', '2', '--steps', '1', '--quiet']);
     expect(r.code, r.err).toBe(0);
     for (const w of ['1', '2']) {
-      r = await cli(['infer-seg', '--run', join(tmp, 'seg'), '--data', data, '--split', 'train', '--out', join(tmp, `seg${w}`), '--scales', '1,1.5', '--crf', '--workers', w, '--quiet']);
+      r = await cli(['infer-seg', '--run', join(tmp, 'seg'), '--data', data, '--split', 'train', '--out', join(tmp, `seg${w}`), '--scales', '1,1.5', '--workers', w, '--quiet']);
       expect(r.code, r.err).toBe(0);
     }
     const s1 = tree(join(tmp, 'seg1')), s2 = tree(join(tmp, 'seg2'));

@@ -95,7 +95,7 @@ describe.skipIf(!haveRedis)(haveRedis ? 'crf through a BullMQ queue' : 'crf thro
     const err = await runCrf(crfOptions(bad, out), undefined, { queue: url, queueOptions: { backoffMs: 100 } }).catch((e: Error) => e);
     expect((err as Error).name).toBe('HfplError');
     expect((err as Error).message).toMatch(new RegExp(`^crf: 1 of 8 images failed on the queue: ${ids[5]} \\(\\[E_[A-Z]+\\] [^)]*${ids[5]}\\.npy`));
-    expect(readdirSync(join(out, 'alpha1')).sort()).toEqual(ids.filter((id) => id !== ids[5]).map((id) => `${id}.png`));
+    expect(readdirSync(join(out, 'alpha1')).sort()).toEqual(ids.filter((id) => id !== ids[5]).flatMap((id) => [`${id}.npy`, `${id}.png`]));
     // Through the CLI: exit 1, one line.
     const lines: string[] = [];
     vi.spyOn(console, 'log').mockImplementation(() => {});

@@ -61,7 +61,8 @@ describe('--workers', () => {
     expect(r1).toMatchObject({ written: 6, skipped: 0 });
     expect(r2).toMatchObject({ written: 6, skipped: 0 });
     const a = tree(join(tmp, 'crf1')), b = tree(join(tmp, 'crf2'));
-    expect([...a.keys()]).toEqual(ids.flatMap((id) => [`alpha1/${id}.png`]).concat(ids.map((id) => `alpha24/${id}.png`)).sort((x, y) => x.localeCompare(y)));
+    // Label maps and the CRF probabilities (.npy, train-aff's pooled targets) of both alphas.
+    expect([...a.keys()]).toEqual(['alpha1', 'alpha24'].flatMap((d) => ids.flatMap((id) => [`${d}/${id}.npy`, `${d}/${id}.png`])).sort((x, y) => x.localeCompare(y)));
     expect([...b.keys()]).toEqual([...a.keys()]);
     for (const [k, v] of a) expect(b.get(k)!.equals(v), k).toBe(true);
     // The CRF of blurred GT indicators recovers most of the GT (an invariant, not a speed figure).

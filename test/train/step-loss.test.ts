@@ -22,14 +22,15 @@ describe('training objectives', () => {
   it('CAM: total = (1 - w) L_GAP + w L_ISL + f L_FSL, and 0 weights turn the terms off', () => {
     const net = new CamNet({ numClasses: 3, backbone: 'tiny' });
     const inp = inputs();
-    const ctx = { training: true };
+    // A fresh context per pass: the same dropout seed then draws the same masks.
+    const ctx = () => ({ training: true, dropoutSeed: 3 });
     const both = tf.tidy(() => {
-      const l = camStepLoss(net, inp, resolveTrainCamConfig({ overrides: { islWeight: 0.2, fslWeight: 0.5 } }), ctx);
+      const l = camStepLoss(net, inp, resolveTrainCamConfig({ overrides: { islWeight: 0.2, fslWeight: 0.5 } }), ctx());
       return [l.total.dataSync()[0], l.parts.gap.dataSync()[0], l.parts.isl.dataSync()[0], l.parts.fsl.dataSync()[0]];
     });
     expect(both[0]).toBeCloseTo(0.8 * both[1] + 0.2 * both[2] + 0.5 * both[3], 5);
     const off = tf.tidy(() => {
-      const l = camStepLoss(net, inp, resolveTrainCamConfig({ overrides: { islWeight: 0, fslWeight: 0 } }), ctx);
+      const l = camStepLoss(net, inp, resolveTrainCamConfig({ overrides: { islWeight: 0, fslWeight: 0 } }), ctx());
       return [l.total.dataSync()[0], Object.keys(l.parts).join(',')];
     });
     expect(off).toEqual([expect.closeTo(both[1] as number, 6), 'gap']);

@@ -59,7 +59,11 @@ describe('train-aff', () => {
   it('config: presets, overrides and errors naming the option', () => {
     const c = resolveTrainAffConfig({ overrides: { steps: 7, radius: 4 } });
     expect([c.steps, c.radius, c.data.crop, c.optim.lr]).toEqual([7, 4, 128, 0.02]);
-    expect(resolveTrainAffConfig({ preset: 'reference' }).optim.lr).toBe(0.1);
+    // The reference (arvijj/hfpl train_aff_voc.py:25, :52-69, :81-86; tool/torchutils.py:12-13).
+    const ref = resolveTrainAffConfig({ preset: 'reference' });
+    expect([ref.optim.lr, ref.optim.momentum, ref.optim.newLayerLrMult, ref.optim.weightDecay, ref.optim.power]).toEqual([0.01, 5e-4, 10, 5e-4, 0.9]);
+    expect([ref.data.resizeLong, ref.data.crop, ref.targets, ref.radius, ref.batchSize]).toEqual([null, 448, 'pooled', 5, 8]);
+    expect(c.data.resizeLong).toBeNull();
     expect(() => resolveTrainAffConfig({ overrides: { data: { crop: 100 } } })).toThrow(/option "data.crop": must be a multiple of 8 \(got 100\)/);
     expect(() => resolveTrainAffConfig({ overrides: { radus: 5 } })).toThrow(/unknown option "radus"/);
     expect(() => resolveTrainAffConfig({ preset: 'gpu' })).toThrow(/preset "gpu" is unknown: must be one of reference, cpu/);

@@ -1,6 +1,8 @@
 /**
  * `hfpl crf`: dense CRF pseudo-labels from CAM files (METHOD 3.4), one folder of palette label
- * maps per background setting (alpha 1 and 24 by default). Resumable: existing outputs are kept.
+ * maps per background setting (alpha 1 and 24 by default), with the CRF probabilities of the
+ * alpha settings as <id>.npy (AffinityNet's pooled targets; --no-scores skips them).
+ * Resumable: existing outputs are kept.
  */
 import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
@@ -34,6 +36,7 @@ interface CrfCliOptions extends ScaleFlags {
   iters: string;
   bilateralSxy: string;
   quiet?: boolean;
+  scores: boolean;
 }
 
 export function registerCrf(program: Command): void {
@@ -48,6 +51,7 @@ export function registerCrf(program: Command): void {
     .option('--threshold <t>', 'constant background score t instead of --alpha; writes <out>/threshold<t>/')
     .option('--iters <n>', 'mean-field iterations', '10')
     .option('--bilateral-sxy <px>', 'bilateral kernel spatial standard deviation, pixels', '80')
+    .option('--no-scores', 'without <out>/alpha<a>/<id>.npy, the CRF probabilities train-aff pools into its targets')
     .option('--quiet', 'no progress output');
   addScaleOptions(cmd).action(async (opts: CrfCliOptions) => {
       if (opts.alpha !== undefined && opts.threshold !== undefined) throw new HfplError('E_CONFIG', '--alpha and --threshold exclude each other; give one');
@@ -58,7 +62,7 @@ export function registerCrf(program: Command): void {
           ? { threshold: parseNumber('--threshold', opts.threshold, (v) => v >= 0 && v <= 1, 'a number in [0, 1]') }
           : { alphas: parseAlphas(opts.alpha ?? '1,24') };
       const r = await runCrf(
-        { camDir: opts.cams, dataDir: opts.data, listFile: opts.list, outDir: opts.out, background, crf: { iterations, bilateralSxy } },
+        { camDir: opts.cams, dataDir: opts.data, listFile: opts.list, outDir: opts.out, background, crf: { iterations, bilateralSxy }, saveScores: opts.scores },
         createReporter(opts.quiet ? 'silent' : 'bar'),
         scaleFrom(opts),
       );

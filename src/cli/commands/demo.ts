@@ -13,6 +13,7 @@ import { formatDemoTable, writeDemoPanels, writeDemoReport } from '../../viz/dem
 import { readIdList } from '../../eval/run-eval.js';
 import { join } from 'node:path';
 import { numberFlag } from './train-cam.js';
+import { parseSpatialScale } from './pipeline.js';
 import { formatFullStagesTable, runFullStages } from '../../pipeline/full-stages.js';
 import { formatAffinityDiagnostics } from '../../infer/affinity-diagnostics.js';
 import { DEMO_VARIANT_LABELS, type DemoRow } from '../../train/demo-run.js';
@@ -33,6 +34,7 @@ interface DemoFlags {
   force?: boolean;
   quiet?: boolean;
   threads?: string;
+  spatialScale?: string;
 }
 
 /** The plan the flags select (quick / default / full, then --seed(s), --variants, --steps). */
@@ -76,6 +78,7 @@ export function registerDemo(program: Command): void {
     .option('--pretrain-steps <n>', 'steps of the shared baseline pre-training that every variant fine-tunes (0 = all from scratch)')
     .option('--force', 'delete --out first and start over (otherwise finished work is reused)')
     .option('--quiet', 'no progress bars')
+    .option('--spatial-scale <auto|s>', 'with --full: scale the CRF sxy and the pair / walk radius by s (auto = long side / 500; default 1 = the reference values)')
     .option('--threads <n>', 'intra-op threads of the native (libtorch) kernels, when built (default 1)')
     .action(async (f: DemoFlags) => {
       const t0 = performance.now();
@@ -97,7 +100,7 @@ export function registerDemo(program: Command): void {
         const variants = result.rows.filter((r) => r.seed === seed).map((r) => ({ name: DEMO_VARIANT_LABELS[r.variant], camRun: r.run }));
         console.log(`5. refinement stages for ${variants.map((v) => v.name).join(', ')} (seed ${seed})`);
         const fullOut = join(f.out, 'full');
-        const full = await runFullStages({ data: result.data, out: fullOut, variants }, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
+        const full = await runFullStages({ data: result.data, out: fullOut, variants, spatialScale: parseSpatialScale(f.spatialScale) }, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
         const table = formatFullStagesTable(full.rows, full.diagnostics);
         const why = Object.entries(full.diagnostics).filter(([, d]) => d).map(([v, d]) => `- ${v}: ${formatAffinityDiagnostics(d!)}.`);
         const dirs = variants.map((v) => ({ name: v.name, dir: join(fullOut, v.name) }));

@@ -3,6 +3,7 @@
  * train-seg, infer-seg), skipping completed ones; prints each stage's mIoU and contour F.
  */
 import type { Command } from 'commander';
+import { HfplError } from '../../errors.js';
 import { describeEngine, initEngine } from '../../engine/init.js';
 import { runPipeline } from '../../pipeline/run-pipeline.js';
 import { createReporter } from '../../util/progress.js';
@@ -30,10 +31,19 @@ interface PipelineFlags {
   camScales?: string;
   segScales?: string;
   flip: boolean;
-  segCrf?: boolean;
+  segCrf: boolean;
+  spatialScale?: string;
   crfIterations?: string;
   crfThresholds?: string;
   quiet?: boolean;
+}
+
+/** `--spatial-scale`: 'auto' or a positive number (undefined when not given). */
+export function parseSpatialScale(v: string | undefined): number | 'auto' | undefined {
+  if (v === undefined || v === 'auto') return v;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new HfplError('E_CONFIG', `--spatial-scale: expected 'auto' or a positive number, got '${v}'`);
+  return n;
 }
 
 /** Pipeline options from the flags (only those given). */
@@ -45,7 +55,7 @@ export function pipelineOptionsFromFlags(f: PipelineFlags): Record<string, unkno
     batchSize: numberFlag('--batch-size', f.batchSize, true), crop: numberFlag('--crop', f.crop, true), crfIterations: numberFlag('--crf-iterations', f.crfIterations, true),
     camScales: f.camScales ? parseScales(f.camScales) : undefined, segScales: f.segScales ? parseScales(f.segScales) : undefined,
     crfThresholds: f.crfThresholds ? parseScales(f.crfThresholds) : undefined,
-    flip: f.flip, segCrf: f.segCrf,
+    flip: f.flip, segCrf: f.segCrf, spatialScale: parseSpatialScale(f.spatialScale),
   };
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
@@ -72,7 +82,8 @@ export function registerPipeline(program: Command): void {
     .option('--cam-scales <list>', 'CAM inference scales (default 0.5,1,1.5,2)')
     .option('--seg-scales <list>', 'segmentation test scales (default 0.5,...,1.75)')
     .option('--no-flip', 'no flipped copies at test time')
-    .option('--seg-crf', '1-iteration CRF after the segmentation network')
+    .option('--no-seg-crf', 'without the 1-iteration CRF after the segmentation network (on by default, as the reference)')
+    .option('--spatial-scale <auto|s>', 'scale the CRF sxy and the pair / walk radius by s (image size / VOC size; auto = long side / 500; default 1 = the reference values)')
     .option('--crf-iterations <n>', 'mean-field iterations of the CRF stage (default 10)')
     .option('--crf-thresholds <list>', 'background thresholds tried for the +CRF row (default 0.1,0.2,0.3,0.4)')
     .option('--quiet', 'no progress bars')

@@ -70,10 +70,11 @@ export function addLabelTrainFlags(cmd: Command): Command {
 
 export function registerTrainAff(program: Command): void {
   addLabelTrainFlags(program.command('train-aff').description('train AffinityNet on confident pairs of the CRF maps at alpha 1 and 24'))
-    .requiredOption('--crf <dir>', 'CRF folder holding alpha1/<id>.png and alpha24/<id>.png')
+    .requiredOption('--crf <dir>', 'CRF folder holding alpha1/ and alpha24/ (<id>.npy scores; <id>.png with --targets nearest)')
     .option('--radius <r>', 'pair radius on the stride-8 grid (default 5)')
-    .action(async (f: LabelTrainFlags & { crf: string; radius?: string }) => {
-      const overrides = { ...labelTrainOverrides(f), radius: numberFlag('--radius', f.radius, true) };
+    .option('--targets <pooled|nearest>', 'grid targets: CRF scores pooled 8 x 8 (default, the reference) or the label PNGs sampled nearest')
+    .action(async (f: LabelTrainFlags & { crf: string; radius?: string; targets?: string }) => {
+      const overrides = { ...labelTrainOverrides(f), radius: numberFlag('--radius', f.radius, true), targets: f.targets };
       const config = resolveTrainAffConfig({ preset: f.preset, file: f.config, overrides });
       const engine = await initEngine({ threads: defaultTrainingThreads() });
       console.log(`train-aff: backend ${describeEngine(engine)}; run ${f.out}`);

@@ -9,9 +9,9 @@ import { createReporter } from '../../util/progress.js';
 import { addLabelTrainFlags, labelTrainOverrides, type LabelTrainFlags } from './train-aff.js';
 
 export function registerTrainSeg(program: Command): void {
-  addLabelTrainFlags(program.command('train-seg').description('train the segmentation network (ASPP or LargeFOV head) on pseudo-labels'))
+  addLabelTrainFlags(program.command('train-seg').description('train the segmentation network (deeplabv1, ASPP or LargeFOV head) on pseudo-labels'))
     .requiredOption('--labels <dir>', 'folder of pseudo-label PNGs <id>.png (e.g. infer-aff output)')
-    .option('--head <aspp|largefov>', 'segmentation head (default aspp)')
+    .option('--head <deeplabv1|aspp|largefov>', 'segmentation head (default deeplabv1, as the reference)')
     .action(async (f: LabelTrainFlags & { labels: string; head?: string }) => {
       const config = resolveTrainSegConfig({ preset: f.preset, file: f.config, overrides: { ...labelTrainOverrides(f), head: f.head } });
       const engine = await initEngine({ threads: defaultTrainingThreads() });

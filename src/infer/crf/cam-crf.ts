@@ -7,7 +7,7 @@ import { HfplError } from '../../errors.js';
 import type { LabelMap } from '../../data/label-png.js';
 import type { RgbImage } from '../../data/types.js';
 import type { BackgroundScore } from '../pseudo-labels.js';
-import { crfLabels, type DenseCrfOptions } from './dense-crf.js';
+import { argmaxLabels, denseCrf, type DenseCrfOptions } from './dense-crf.js';
 
 /**
  * (1 + P) x n probabilities from P x n CAMs: channel 0 the background score, then the CAMs.
@@ -34,7 +34,16 @@ export function crfProbabilities(cams: Float32Array, numMaps: number, n: number,
  * (ascending); the result holds 0 and those classes.
  */
 export function camCrfLabels(image: RgbImage, cams: Float32Array, labels: readonly number[], bg: BackgroundScore, opts: DenseCrfOptions = {}): LabelMap {
+  return camCrf(image, cams, labels, bg, opts).map;
+}
+
+/**
+ * The CRF output of one image: the (1 + P) x H x W probabilities (channel 0 background, then
+ * the present classes in order; what the reference saves as its CRF dict,
+ * arvijj/hfpl infer_cam_voc.py) and their label map (real class indices).
+ */
+export function camCrf(image: RgbImage, cams: Float32Array, labels: readonly number[], bg: BackgroundScore, opts: DenseCrfOptions = {}): { scores: Float32Array; map: LabelMap } {
   const n = image.width * image.height;
-  const probs = crfProbabilities(cams, labels.length, n, bg);
-  return crfLabels(image, probs, opts, [0, ...labels]);
+  const scores = denseCrf(image, crfProbabilities(cams, labels.length, n, bg), opts);
+  return { scores, map: argmaxLabels(scores, image.width, image.height, [0, ...labels]) };
 }

@@ -3,7 +3,10 @@
  * (`<cams>/<id>.npy` + `.json`, see eval/cam-files.ts) and image (`<data>/JPEGImages/<id>.jpg`,
  * or .png), runs the dense CRF on [background, CAMs] for each background setting and writes
  * `<out>/alpha<a>/<id>.png` (or `<out>/threshold<t>/<id>.png`) palette label maps with real
- * class indices, atomically. Ids whose outputs all exist are skipped, so a stopped run resumes.
+ * class indices, atomically; with `saveScores`, also the CRF probabilities of each alpha
+ * setting as `<out>/alpha<a>/<id>.npy` (float32, (1 + P) x H x W: background, then the present
+ * classes; AffinityNet's pooled targets). Ids whose outputs all exist are skipped, so a
+ * stopped run resumes.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,7 +19,9 @@ import { silentReporter, type ProgressReporter } from '../../util/progress.js';
 import { runImages, type ScaleOptions } from '../../scale/run-images.js';
 import type { ImageTask } from '../../scale/tasks.js';
 import type { BackgroundScore } from '../pseudo-labels.js';
-import { camCrfLabels } from './cam-crf.js';
+import { camCrf } from './cam-crf.js';
+import { encodeNpy } from '../../util/npy.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import { resolveDenseCrfOptions, type DenseCrfOptions } from './dense-crf.js';
 
 export interface CrfRunOptions {
@@ -32,6 +37,8 @@ export interface CrfRunOptions {
   background?: { alphas: number[] } | { threshold: number };
   /** Dense CRF options (default METHOD 3.4: 10 iterations, ...). */
   crf?: DenseCrfOptions;
+  /** Also write the CRF probabilities of the alpha settings as `<id>.npy` (train-aff's pooled targets); default true. */
+  saveScores?: boolean;
 }
 
 export interface CrfRunResult {
@@ -52,8 +59,20 @@ function imagePath(dataDir: string, id: string): string {
 export interface CrfTaskSetup {
   camDir: string;
   dataDir: string;
-  settings: { dir: string; score: BackgroundScore }[];
+  /** `scores`: also write the CRF probabilities `<id>.npy` (alpha settings, train-aff's pooled targets). */
+  settings: CrfSetting[];
   crf: DenseCrfOptions;
+}
+
+interface CrfSetting {
+  dir: string;
+  score: BackgroundScore;
+  scores: boolean;
+}
+
+/** Whether id's outputs of one setting exist (the PNG is written last, so it marks completion). */
+function settingDone(s: CrfSetting, id: string): boolean {
+  return existsSync(join(s.dir, `${id}.png`)) && (!s.scores || existsSync(join(s.dir, `${id}.npy`)));
 }
 
 /** The per-image CRF work (src/scale/tasks.ts): writes the missing outputs of one id; returns whether it wrote any. */
@@ -61,7 +80,7 @@ export async function createCrfTask(setup: CrfTaskSetup): Promise<ImageTask> {
   const crf = resolveDenseCrfOptions(setup.crf);
   return {
     async run({ id }) {
-      const todo = setup.settings.filter((s) => !existsSync(join(s.dir, `${id}.png`)));
+      const todo = setup.settings.filter((s) => !settingDone(s, id));
       if (todo.length === 0) return { written: false };
       const cam = await readCamFile(setup.camDir, id);
       const path = imagePath(setup.dataDir, id);
@@ -71,8 +90,9 @@ export async function createCrfTask(setup: CrfTaskSetup): Promise<ImageTask> {
         throw new HfplError('E_DATA', `${npy}: CAMs are [${cam.labels.length}, ${cam.height}, ${cam.width}] but image ${path} is ${image.height} x ${image.width} (H x W)`);
       }
       for (const s of todo) {
-        const map = camCrfLabels(image, cam.cams, cam.labels, s.score, crf);
-        await writeLabelPng(join(s.dir, `${id}.png`), map);
+        const r = camCrf(image, cam.cams, cam.labels, s.score, crf);
+        if (s.scores) await writeFileAtomic(join(s.dir, `${id}.npy`), encodeNpy(r.scores, [cam.labels.length + 1, image.height, image.width]));
+        await writeLabelPng(join(s.dir, `${id}.png`), r.map);
       }
       return { written: true };
     },
@@ -89,10 +109,11 @@ export async function runCrf(options: CrfRunOptions, reporter: ProgressReporter 
       : bg.alphas.map((a) => ({ dir: join(options.outDir, `alpha${a}`), score: { alpha: a } }));
   if (settings.length === 0) throw new HfplError('E_CONFIG', 'crf: no background setting (give at least one alpha)');
   const ids = readIdList(options.listFile);
+  const saveScores = options.saveScores ?? true;
   const setup: CrfTaskSetup = {
     camDir: resolve(options.camDir),
     dataDir: resolve(options.dataDir),
-    settings: settings.map((s) => ({ ...s, dir: resolve(s.dir) })),
+    settings: settings.map((s) => ({ ...s, dir: resolve(s.dir), scores: saveScores && 'alpha' in s.score })),
     crf,
   };
   const r = await runImages({
@@ -100,7 +121,7 @@ export async function runCrf(options: CrfRunOptions, reporter: ProgressReporter 
     task: 'crf',
     setup,
     items: ids.map((id) => ({ id })),
-    isDone: ({ id }) => settings.every((s) => existsSync(join(s.dir, `${id}.png`))),
+    isDone: ({ id }) => setup.settings.every((s) => settingDone(s, id)),
     label: 'crf',
     reporter,
   });
