@@ -27,6 +27,12 @@ export const modelOptionsSchema = z.strictObject({
   pretrained: z.string().nullable(),
 });
 
+/** `model` of the CAM training config: the common options plus the head's dropout. */
+export const camModelOptionsSchema = modelOptionsSchema.extend({
+  /** Channel dropout before `fc8`, training only (reference resnet38_SEAM.py:14: 0.5); 0 = none. */
+  dropout: z.number().min(0).max(0.95),
+});
+
 /** The augmentation options of every training config's `data` (after its `crop`). */
 export const augmentOptionsShape = {
   /** Random long-side resize [min, max] (pixels), or null for none. */
@@ -66,7 +72,7 @@ export const trainCamConfigSchema = z.strictObject({
     /** Gaussian sigma in CAM pixels. */
     sigma: z.number().positive(),
   }),
-  model: modelOptionsSchema,
+  model: camModelOptionsSchema,
   data: z.strictObject({
     /** Split list under ImageSets/Segmentation. */
     split: z.string().min(1),
@@ -98,7 +104,7 @@ const reference: TrainCamConfig = {
   fslWeight: 1.0,
   isl: { numSamples: 10, form: 'binomial' },
   fsl: { mu: 2.5, sigma: 5 },
-  model: { backbone: 'resnet38', pretrained: null },
+  model: { backbone: 'resnet38', pretrained: null, dropout: 0.5 },
   data: { split: 'train', crop: 448, resizeLong: [448, 768], flip: true, colorJitter: { brightness: 0.3, contrast: 0.3, saturation: 0.3, hue: 0.1 } },
   optim: { lr: 0.01, power: 0.9, momentum: 0.9, weightDecay: 5e-4, newLayerLrMult: 10 },
   batchSize: 8,
@@ -118,7 +124,7 @@ export const trainCamPresets: Readonly<Record<'reference' | 'cpu', TrainCamConfi
   reference,
   cpu: {
     ...reference,
-    model: { backbone: 'small', pretrained: null },
+    model: { backbone: 'small', pretrained: null, dropout: 0.5 },
     data: { ...reference.data, crop: 128, resizeLong: [112, 160] },
     optim: { ...reference.optim, lr: 0.05, newLayerLrMult: 1 },
     steps: 1000,

@@ -71,7 +71,7 @@ export async function runAgreementSuite(o: AgreementSuiteOptions): Promise<Recor
         batchSize: cfg.batchSize, seed: cfg.seed,
         augment: { crop: cfg.data.crop, resizeLong: cfg.data.resizeLong, flip: cfg.data.flip, colorJitter: cfg.data.colorJitter, keepRaw: cfg.fslWeight > 0 },
       });
-      const modelCfg = { head: cfg.baseline, numClasses: split.classNames.length - 1, backbone: cfg.model.backbone };
+      const modelCfg = { head: cfg.baseline, numClasses: split.classNames.length - 1, backbone: cfg.model.backbone, dropout: cfg.model.dropout };
       const model = cfg.baseline === 'seam' ? new SeamNet(modelCfg, seed) : new CamNet(modelCfg, seed);
       if (backbone) {
         for (const [name, v] of model.store.namedTensors()) {

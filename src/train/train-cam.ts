@@ -72,7 +72,7 @@ export async function runTrainCam(opts: TrainCamOptions, reporter: ProgressRepor
   const perEpoch = loader.batchesPerEpoch;
   const maxSteps = cfg.steps ?? cfg.epochs * perEpoch;
 
-  const modelCfg = { head: cfg.baseline, numClasses: K, backbone: cfg.model.backbone };
+  const modelCfg = { head: cfg.baseline, numClasses: K, backbone: cfg.model.backbone, dropout: cfg.model.dropout };
   const model = cfg.baseline === 'seam' ? new SeamNet(modelCfg, cfg.seed) : new CamNet(modelCfg, cfg.seed);
   const meta: CamModelMeta = {
     model: { ...model.config, backbone: backboneLayout(model.config) as CamModelConfig['backbone'] },

@@ -19,6 +19,13 @@ describe('train-cam config', () => {
     expect(resolveTrainCamConfig({ preset: 'reference' }).model.backbone).toBe('resnet38');
   });
 
+  it('model.dropout: the reference 0.5 before fc8 in both presets, settable, range-checked', () => {
+    expect(trainCamPresets.reference.model.dropout).toBe(0.5);
+    expect(trainCamPresets.cpu.model.dropout).toBe(0.5);
+    expect(resolveTrainCamConfig({ overrides: { model: { dropout: 0 } } }).model.dropout).toBe(0);
+    expect(() => resolveTrainCamConfig({ overrides: { model: { dropout: 1 } } })).toThrow(/option "model.dropout": .*\(got 1\)/);
+  });
+
   it('rejects unknown keys, wrong types and bad presets with messages naming them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hfpl-cfg-'));
     const file = join(dir, 'bad.json');
