@@ -129,6 +129,7 @@ export async function runInferCam(opts: InferCamOptions, reporter: ProgressRepor
       isDone: ({ id }) => scores.has(id) && existsSync(join(camDir, `${id}.json`)) && existsSync(join(pseudoDir, `${id}.png`)),
       label: `infer-cam ${opts.split}`,
       reporter,
+      outputDirs: [camDir, pseudoDir],
       // Score lines in list order, so scores.jsonl is the same however many workers ran.
       onResult: (_i, item, res) => {
         const sc = (res as { scores: number[] }).scores;

@@ -57,6 +57,7 @@ export async function writeLabelMapsResumable(
     isDone: ({ id }) => existsSync(join(out, `${id}.png`)),
     label,
     reporter,
+    outputDirs: [out],
   });
   reporter.end({ 'img/s': Number((r.processed / Math.max(r.seconds, 1e-9)).toFixed(2)) });
   return { out, numImages: samples.length, inferred: r.processed, seconds: r.seconds };

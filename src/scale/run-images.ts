@@ -10,6 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { HfplError } from '../errors.js';
 import { silentReporter, type ProgressReporter } from '../util/progress.js';
+import { removeDeadWritersTemps } from '../util/atomic-write.js';
 import { runPool } from './pool.js';
 import type { QueueRunOptions, QueueWorkerOptions } from './queue.js';
 import { createTask, type ImageItem, type TaskName } from './tasks.js';
@@ -37,6 +38,8 @@ export interface RunImagesOptions extends ScaleOptions {
   reporter?: ProgressReporter;
   /** Images in flight at once in this thread when `workers` is 1 (for tasks that await off-thread work, e.g. JPEG encoding); default 1. */
   inProcessConcurrency?: number;
+  /** Output folders swept after a queue run for temp files of writers that died mid-write. */
+  outputDirs?: string[];
   /** Each processed image's result, in list order. */
   onResult?: (index: number, item: ImageItem, result: unknown) => void | Promise<void>;
 }
@@ -105,6 +108,8 @@ export async function runImages(o: RunImagesOptions): Promise<RunImagesResult> {
       onFailed: (index) => arrive(index, false),
     });
     await delivering;
+    // A worker killed mid-write leaves its temp file; every job has ended now, so sweep them.
+    for (const dir of o.outputDirs ?? []) removeDeadWritersTemps(dir);
     if (failed.length > 0) {
       const list = failed.map((f) => `${f.id} (${f.reason})`).join('; ');
       throw new HfplError('E_RUN', `${o.label}: ${failed.length} of ${todo.length} images failed on the queue: ${list}`);

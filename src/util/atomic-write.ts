@@ -2,7 +2,7 @@
  * Atomic file output: data goes to `<name>.tmp-<pid>-<n>` in the same folder and is renamed
  * over the final name, so an interrupted run never leaves a file that looks complete.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -54,4 +54,36 @@ export async function writeStreamAtomic(path: string, write: (fh: FileHandle) =>
     await rm(tmp, { force: true });
     throw e;
   }
+}
+
+/** True when `pid` names a live process on this machine. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files (`<name>.tmp-<pid>-<n>`) that writers which died mid-write (e.g. a
+ * SIGKILLed queue worker) left in `dir`: those of pids not alive on this machine. For a producer
+ * once all of its jobs have finished; returns how many it removed.
+ */
+export function removeDeadWritersTemps(dir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = /\.tmp-(\d+)-\d+$/.exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    rmSync(`${dir}/${name}`, { force: true });
+    removed++;
+  }
+  return removed;
 }

@@ -111,6 +111,7 @@ export async function generateSynthDataset(opts: SynthDatasetOptions, reporter: 
     items: jobs.map(([split, i]) => ({ id: synthSampleId(split, i), data: [split, i] })),
     label: 'synth',
     reporter,
+    outputDirs: [join(out, 'JPEGImages'), join(out, 'SegmentationClass')],
     inProcessConcurrency: concurrency,
     onResult: (_i, item, r) => {
       const res = r as SynthTaskResult;

@@ -124,6 +124,7 @@ export async function runCrf(options: CrfRunOptions, reporter: ProgressReporter 
     isDone: ({ id }) => setup.settings.every((s) => settingDone(s, id)),
     label: 'crf',
     reporter,
+    outputDirs: setup.settings.map((s) => s.dir),
   });
   reporter.end({ written: r.processed, skipped: r.skipped });
   return { outputs: settings.map((s) => s.dir), written: r.processed, skipped: r.skipped };
