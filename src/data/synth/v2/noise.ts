@@ -47,3 +47,14 @@ export function hsv(h: number, s: number, v: number): [number, number, number] {
   const rgb = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][i % 6];
   return [255 * rgb[0], 255 * rgb[1], 255 * rgb[2]];
 }
+
+/** A fast xorshift32 stream of uniform values in [-0.5, 0.5), seeded by `seed` (made odd): per-pixel grain. */
+export function xorshiftNoise(seed: number): () => number {
+  let noise = seed | 1;
+  return () => {
+    noise ^= noise << 13;
+    noise ^= noise >>> 17;
+    noise ^= noise << 5;
+    return (noise >>> 0) / 4294967296 - 0.5;
+  };
+}

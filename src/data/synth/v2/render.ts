@@ -21,7 +21,7 @@ import { synthSampleId, synthSampleSeed, type SynthSplit } from '../params.js';
 import { markInk } from '../patterns.js';
 import { boxSum, fillPolygon, integral } from '../shapes.js';
 import { makeDistractor, paintBackground, polyBox, type Canvas } from './background.js';
-import { hsv, smoothstep } from './noise.js';
+import { hsv, smoothstep, xorshiftNoise } from './noise.js';
 import { familyOutline, fromFrame, type Frame } from './outline.js';
 import type { SynthV2Params } from './params.js';
 import { SPECIES } from './species.js';
@@ -224,13 +224,7 @@ function paintObject(rng: Rng, c: Canvas, cov: Uint8Array, poly: Float64Array, f
   const gradient = rng.uniform(0.08, 0.2), rim = rng.uniform(0.05, 0.25), grain = rng.uniform(3, 7);
   // Lost edge: on one side, the body's rim blends into what lies behind it (haze, deep shadow).
   const fa = rng.uniform(0, 2 * Math.PI), lost = rng.bernoulli(LOST_EDGE) ? { x: Math.cos(fa), y: Math.sin(fa), k: rng.uniform(0.5, 0.9) } : null;
-  let noise = rng.nextUint32() | 1;
-  const nextNoise = () => {
-    noise ^= noise << 13;
-    noise ^= noise >>> 17;
-    noise ^= noise << 5;
-    return (noise >>> 0) / 4294967296 - 0.5;
-  };
+  const nextNoise = xorshiftNoise(rng.nextUint32());
   const [bx0, by0, bx1, by1] = polyBox(poly, W, H);
   const sat2 = integral(cov, W, H);
 
@@ -331,13 +325,7 @@ function finishPhoto(rng: Rng, c: Canvas): Uint8Array {
   const passes = u < 0.65 ? 1 : u < 0.85 ? 2 : 3;
   const tmp = new Float32Array(3 * N);
   for (let t = 0; t < passes; t++) binomialBlur(c.rgb, tmp, W, H);
-  let noise = rng.nextUint32() | 1;
-  const nextNoise = () => {
-    noise ^= noise << 13;
-    noise ^= noise >>> 17;
-    noise ^= noise << 5;
-    return (noise >>> 0) / 4294967296 - 0.5;
-  };
+  const nextNoise = xorshiftNoise(rng.nextUint32());
   const out = new Uint8Array(3 * N), hw = W / 2, hh = H / 2, diag2 = hw * hw + hh * hh, src = c.rgb;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
