@@ -9,7 +9,8 @@ import { SYNTH_PATTERNS } from './patterns.js';
 /** The two splits the generator writes; each has its own seed stream. */
 export type SynthSplit = 'train' | 'val';
 
-const range = (lo: number, hi: number) =>
+/** A `[min, max]` pair of numbers in [lo, hi] with min <= max (both benchmarks' ranges). */
+export const rangeSchema = (lo: number, hi: number) =>
   z
     .tuple([z.number().min(lo).max(hi), z.number().min(lo).max(hi)])
     .refine((r) => r[0] <= r[1], { message: 'expected [min, max] with min <= max' });
@@ -20,11 +21,11 @@ const schema = z
     width: z.number().int().min(32).max(4096),
     height: z.number().int().min(32).max(4096),
     classes: z.number().int().min(1).max(SYNTH_PATTERNS.length),
-    objects: range(1, 3),
-    radius: range(0.05, 0.6),
-    markFraction: range(0.01, 0.5),
+    objects: rangeSchema(1, 3),
+    radius: rangeSchema(0.05, 0.6),
+    markFraction: rangeSchema(0.01, 0.5),
     minMark: z.number().min(0).max(0.5),
-    clutter: range(0, 16),
+    clutter: rangeSchema(0, 16),
     jpegQuality: z.number().int().min(1).max(100),
   })
   .strict()
@@ -84,22 +85,32 @@ export const DEFAULT_SYNTH_PARAMS: Readonly<SynthParams> = Object.freeze({
  * @example resolveSynthParams({ classes: 4, seed: 3 }) // { ...DEFAULT_SYNTH_PARAMS, classes: 4, seed: 3 }
  */
 export function resolveSynthParams(partial: Partial<SynthParams> = {}): SynthParams {
-  const merged = { ...DEFAULT_SYNTH_PARAMS, ...stripUndefined(partial) };
-  // With fewer than 3 classes the default object count shrinks to fit.
+  return resolveParamsWith(schema, DEFAULT_SYNTH_PARAMS, partial, 'synth option');
+}
+
+/**
+ * Both benchmarks' parameter resolution: `defaults` overlaid with the defined values of
+ * `partial` (the default object count shrinks to fit fewer than 3 classes), validated by
+ * `schema`; errors are `E_CONFIG` lines beginning with `what` (e.g. "synth option").
+ */
+export function resolveParamsWith<P extends { classes: number; objects: [number, number] }>(
+  schema: z.ZodType<unknown>, defaults: Readonly<P>, partial: Partial<P>, what: string,
+): P {
+  const merged = { ...defaults, ...stripUndefined(partial) } as P;
   if (partial.objects === undefined && Number.isInteger(merged.classes) && merged.classes >= 1) {
-    merged.objects = [1, Math.min(DEFAULT_SYNTH_PARAMS.objects[1], merged.classes)];
+    merged.objects = [1, Math.min(defaults.objects[1], merged.classes)];
   }
   const r = schema.safeParse(merged);
   if (!r.success) {
     const issue = r.error.issues[0];
     if (issue.code === 'unrecognized_keys') {
-      throw new HfplError('E_CONFIG', `synth option ${issue.keys.join(', ')}: unknown (allowed: ${Object.keys(DEFAULT_SYNTH_PARAMS).join(', ')})`);
+      throw new HfplError('E_CONFIG', `${what} ${issue.keys.join(', ')}: unknown (allowed: ${Object.keys(defaults).join(', ')})`);
     }
     const key = issue.path.length ? String(issue.path[0]) : '?';
     const value = JSON.stringify((merged as Record<string, unknown>)[key]);
-    throw new HfplError('E_CONFIG', `synth option ${key}: ${value} is invalid (${issue.message})`);
+    throw new HfplError('E_CONFIG', `${what} ${key}: ${value} is invalid (${issue.message})`);
   }
-  return r.data as SynthParams;
+  return r.data as P;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

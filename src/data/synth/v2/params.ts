@@ -2,13 +2,10 @@
  * Parameters of benchmark v2 (`hfpl synth --bench v2`), their defaults and validation.
  */
 import { z } from 'zod';
-import { HfplError } from '../../../errors.js';
+import { rangeSchema, resolveParamsWith } from '../params.js';
 import { SPECIES } from './species.js';
 
-const range = (lo: number, hi: number) =>
-  z
-    .tuple([z.number().min(lo).max(hi), z.number().min(lo).max(hi)])
-    .refine((r) => r[0] <= r[1], { message: 'expected [min, max] with min <= max' });
+const range = rangeSchema;
 
 const schema = z
   .object({
@@ -90,21 +87,7 @@ export const DEFAULT_SYNTH_V2_PARAMS: Readonly<SynthV2Params> = Object.freeze({
  * @example resolveSynthV2Params({ classes: 4 }) // { ...DEFAULT_SYNTH_V2_PARAMS, classes: 4 }
  */
 export function resolveSynthV2Params(partial: Partial<SynthV2Params> = {}): SynthV2Params {
-  const merged = { ...DEFAULT_SYNTH_V2_PARAMS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as SynthV2Params;
-  if (partial.objects === undefined && Number.isInteger(merged.classes) && merged.classes >= 1) {
-    merged.objects = [1, Math.min(DEFAULT_SYNTH_V2_PARAMS.objects[1], merged.classes)];
-  }
-  const r = schema.safeParse(merged);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    if (issue.code === 'unrecognized_keys') {
-      throw new HfplError('E_CONFIG', `synth v2 option ${issue.keys.join(', ')}: unknown (allowed: ${Object.keys(DEFAULT_SYNTH_V2_PARAMS).join(', ')})`);
-    }
-    const key = issue.path.length ? String(issue.path[0]) : '?';
-    const value = JSON.stringify((merged as unknown as Record<string, unknown>)[key]);
-    throw new HfplError('E_CONFIG', `synth v2 option ${key}: ${value} is invalid (${issue.message})`);
-  }
-  return r.data as SynthV2Params;
+  return resolveParamsWith(schema, DEFAULT_SYNTH_V2_PARAMS, partial, 'synth v2 option');
 }
 
 /** Class names of a K-class v2 set: 'background' then the first K species names. */
