@@ -43,6 +43,11 @@ export function maxOverMaps(cams: Float32Array, p: number, n: number): Float32Ar
 
 let palette: Uint8Array | null = null;
 
+/** The VOC palette, RGB triples by class index (computed once). */
+export function vocColors(): Uint8Array {
+  return (palette ??= vocColorMap());
+}
+
 /** A label map coloured with the VOC palette (255 = void is light beige). */
 export function colorizeLabels(map: LabelMap): RgbImage {
   palette ??= vocColorMap();
@@ -55,4 +60,26 @@ export function colorizeLabels(map: LabelMap): RgbImage {
     out[3 * i + 2] = palette[c + 2];
   }
   return { data: out, width: map.width, height: map.height };
+}
+
+/** A label map as RGBA for overlays: VOC colours, background (0) transparent, void (255) half transparent. */
+export function colorizeLabelsRgba(map: LabelMap): Uint8Array {
+  palette ??= vocColorMap();
+  const n = map.width * map.height;
+  const out = new Uint8Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    const c = map.data[i];
+    out[4 * i] = palette[3 * c];
+    out[4 * i + 1] = palette[3 * c + 1];
+    out[4 * i + 2] = palette[3 * c + 2];
+    out[4 * i + 3] = c === 0 ? 0 : c === 255 ? 128 : 255;
+  }
+  return out;
+}
+
+/** A map of values in [0, 1] as jet colours, RGB interleaved. */
+export function jetRgb(map: Float32Array): Uint8Array {
+  const out = new Uint8Array(3 * map.length);
+  for (let i = 0; i < map.length; i++) out.set(jet(map[i]), 3 * i);
+  return out;
 }

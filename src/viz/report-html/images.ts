@@ -10,11 +10,10 @@ import sharp from 'sharp';
 import { readRgbImage } from '../../data/image-io.js';
 import { readLabelPng, type LabelMap } from '../../data/label-png.js';
 import type { RgbImage } from '../../data/types.js';
-import { vocColorMap } from '../../data/voc-classes.js';
 import { readCamFile } from '../../eval/cam-files.js';
 import { pseudoLabelFromCams } from '../../infer/pseudo-labels.js';
 import { gtDir } from '../../pipeline/stage-io.js';
-import { jet, maxOverMaps } from '../colormap.js';
+import { colorizeLabelsRgba as labelRgba, jetRgb as heatRgb, maxOverMaps, vocColors } from '../colormap.js';
 import { imageMiou } from './stats.js';
 import type { BrowserCell, BrowserImage } from './types.js';
 
@@ -31,30 +30,6 @@ async function encode(data: Uint8Array, width: number, height: number, channels:
   return `data:image/${format};base64,${buf.toString('base64')}`;
 }
 
-let palette: Uint8Array | null = null;
-
-/** A label map as RGBA: VOC colours, background (0) transparent, void (255) half transparent. */
-export function labelRgba(map: LabelMap): Uint8Array {
-  palette ??= vocColorMap();
-  const n = map.width * map.height;
-  const out = new Uint8Array(4 * n);
-  for (let i = 0; i < n; i++) {
-    const c = map.data[i];
-    out[4 * i] = palette[3 * c];
-    out[4 * i + 1] = palette[3 * c + 1];
-    out[4 * i + 2] = palette[3 * c + 2];
-    out[4 * i + 3] = c === 0 ? 0 : c === 255 ? 128 : 255;
-  }
-  return out;
-}
-
-/** A map of values in [0, 1] as jet colours (RGB). */
-export function heatRgb(map: Float32Array): Uint8Array {
-  const out = new Uint8Array(3 * map.length);
-  for (let i = 0; i < map.length; i++) out.set(jet(map[i]), 3 * i);
-  return out;
-}
-
 const labelUri = (m: LabelMap, maxSide: number) => encode(labelRgba(m), m.width, m.height, 4, maxSide, 'png');
 const sameSize = (a: LabelMap, b: LabelMap) => a.width === b.width && a.height === b.height;
 
@@ -63,7 +38,7 @@ const sameSize = (a: LabelMap, b: LabelMap) => a.width === b.width && a.height =
  * files exist (missing ones, e.g. of an unfinished stage, are left out).
  */
 export async function buildBrowserImage(data: string, id: string, split: string, sources: CellSource[], maxSide = 192): Promise<BrowserImage> {
-  palette ??= vocColorMap();
+  const palette = vocColors();
   const img: RgbImage = await readRgbImage(join(data, 'JPEGImages', `${id}.jpg`));
   const gt = readLabelPng(join(gtDir(data), `${id}.png`));
   const cells: BrowserCell[] = [];
@@ -94,6 +69,6 @@ export async function buildBrowserImage(data: string, id: string, split: string,
     id, split, width: Math.round(img.width * scale), height: Math.round(img.height * scale),
     image: await encode(img.data, img.width, img.height, 3, maxSide, 'jpeg'), gt: await labelUri(gt, maxSide),
     stages: [...new Set(cells.map((c) => c.stage))], variants: [...new Set(cells.map((c) => c.variant))], cells,
-    classes: [...present].filter((c) => c !== 255).sort((a, b) => a - b).map((index) => ({ index, color: `rgb(${palette![3 * index]},${palette![3 * index + 1]},${palette![3 * index + 2]})` })),
+    classes: [...present].filter((c) => c !== 255).sort((a, b) => a - b).map((index) => ({ index, color: `rgb(${palette[3 * index]},${palette[3 * index + 1]},${palette[3 * index + 2]})` })),
   };
 }
