@@ -16,6 +16,7 @@ import sharp from 'sharp';
 import { z } from 'zod';
 import { HfplError } from '../errors.js';
 import type { Rng } from '../engine/random.js';
+import { imageReadError } from './image-io.js';
 import type { RgbImage } from './types.js';
 
 sharp.concurrency(1);
@@ -206,10 +207,7 @@ export async function augmentImage(src: string | RgbImage, rng: Rng, o: AugmentO
     const full = { width: shrink ? p.width : dims.width, height: shrink ? p.height : dims.height };
     return { ...augmentWindow(decoded, win.left, win.top, full, p, o, target), source: { width: dims.width, height: dims.height } };
   } catch (e) {
-    if (e instanceof HfplError) throw e;
-    const msg = (e as Error).message.split('\n')[0];
-    if (/missing|no such file|ENOENT/i.test(msg)) throw new HfplError('E_IO', `${name}: image file not found`);
-    throw new HfplError('E_IMAGE', `${name}: corrupt or unreadable image (${msg})`);
+    throw imageReadError(name, e);
   }
 }
 
