@@ -18,6 +18,12 @@ export interface CamInferenceOptions {
   scales?: number[];
   /** Add the horizontally flipped copy of every scale; default true. */
   flip?: boolean;
+  /**
+   * Scale whose unflipped GAP gives the classification scores; default the scale nearest 1.
+   * Set it to the scale the network was trained at when that is not 1 (the demo on benchmark
+   * v2 trains at half the generated size): a classifier scores objects best at its training scale.
+   */
+  scoreScale?: number;
   /** Normalisation mean/std of RGB in [0, 1]; default ImageNet. */
   mean?: number[];
   std?: number[];
@@ -31,7 +37,7 @@ export interface ImageCams {
   labels: number[];
   height: number;
   width: number;
-  /** Sigmoid of the GAP logits of all K foreground classes at the scale nearest 1 (no flip): classification scores. */
+  /** Sigmoid of the GAP logits of all K foreground classes at `scoreScale` (no flip): classification scores. */
   scores: Float32Array;
 }
 
@@ -68,8 +74,9 @@ export function inferCams(model: CamNet, image: RgbImage, labels: number[], opts
   const P = labels.length;
   const ctx = { training: false };
   let scores: Float32Array = new Float32Array(K);
-  // Classification scores come from the (first) scale nearest to 1, unflipped.
-  const refScale = scales.reduce((a, b) => (Math.abs(b - 1) < Math.abs(a - 1) ? b : a));
+  // Classification scores come from the (first) scale nearest to `scoreScale` (1), unflipped.
+  const target = opts.scoreScale ?? 1;
+  const refScale = scales.reduce((a, b) => (Math.abs(b - target) < Math.abs(a - target) ? b : a));
   let scored = false;
   const out = tf.tidy(() => {
     const rgb = tf.tensor3d(image.data, [H, W, 3], 'int32');

@@ -39,6 +39,8 @@ export interface InferCamOptions {
   scales?: number[];
   /** Default true. */
   flip?: boolean;
+  /** Scale of the classification scores (`inferCams`' `scoreScale`); default the scale nearest 1. */
+  scoreScale?: number;
   /** Background score of the pseudo-labels; default { threshold: 0.26 } (the reference's SEAM value). */
   background?: BackgroundScore;
   /** Only the first n images of the split (default all). */
@@ -77,6 +79,7 @@ export interface InferCamTaskSetup {
   out: string;
   scales: number[];
   flip: boolean;
+  scoreScale?: number;
   background: BackgroundScore;
 }
 
@@ -89,7 +92,7 @@ export async function createInferCamTask(setup: InferCamTaskSetup): Promise<Imag
     async run({ id, data }) {
       const d = data as { imagePath: string; labels: number[] };
       const image = await readRgbImage(d.imagePath);
-      const r = inferCams(model, image, d.labels, { scales: setup.scales, flip: setup.flip, mean: meta.mean, std: meta.std });
+      const r = inferCams(model, image, d.labels, { scales: setup.scales, flip: setup.flip, scoreScale: setup.scoreScale, mean: meta.mean, std: meta.std });
       await writeCamFile(camDir, id, r.cams, r.labels, r.height, r.width);
       await writeLabelPng(join(pseudoDir, `${id}.png`), pseudoLabelFromCams(r.cams, r.labels, r.height, r.width, setup.background));
       return { scores: Array.from(r.scores, (v) => Number(v.toFixed(6))) };
@@ -120,7 +123,7 @@ export async function runInferCam(opts: InferCamOptions, reporter: ProgressRepor
     const scores = readScores(scorePath);
     const scoreLog = new JsonlWriter(scorePath);
     const t0 = performance.now();
-    const setup: InferCamTaskSetup = { run: resolve(opts.run), out: resolve(opts.out), scales, flip, background: bg };
+    const setup: InferCamTaskSetup = { run: resolve(opts.run), out: resolve(opts.out), scales, flip, scoreScale: opts.scoreScale, background: bg };
     const r = await runImages({
       ...scale,
       task: 'infer-cam',
@@ -151,7 +154,7 @@ export async function runInferCam(opts: InferCamOptions, reporter: ProgressRepor
       }
     }
     const result: InferCamResult = { out: opts.out, numImages: samples.length, inferred, seconds, imagesPerSec, classification };
-    await writeFileAtomic(summaryPath, JSON.stringify({ ...result, run: opts.run, split: opts.split, scales, flip, background: bg, classNames: meta.classNames }, null, 2) + '\n');
+    await writeFileAtomic(summaryPath, JSON.stringify({ ...result, run: opts.run, split: opts.split, scales, flip, scoreScale: opts.scoreScale ?? null, background: bg, classNames: meta.classNames }, null, 2) + '\n');
     reporter.end({ 'img/s': Number(result.imagesPerSec.toFixed(2)), mAP: Number((100 * classification.mAP).toFixed(1)) });
     return result;
   } finally {

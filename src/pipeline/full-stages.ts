@@ -64,6 +64,10 @@ export interface FullStagesOptions {
   spatialScale?: number | 'auto';
   /** The pipeline's `segCrf` (default true, as the reference). */
   segCrf?: boolean;
+  /** The pipeline's `segResizeLong` (default the train-seg cpu preset's). */
+  segResizeLong?: [number, number] | null;
+  /** Seed of the AffinityNet and segmentation trainings (default 0). */
+  seed?: number;
 }
 
 /** The table rows, in order. */
@@ -124,6 +128,7 @@ export async function runFullStages(opts: FullStagesOptions, hooks: PipelineHook
       affSteps: opts.affSteps ?? 300, segSteps: opts.segSteps ?? 600, batchSize: opts.batchSize ?? 8, crop: opts.crop ?? 128,
       camScales: opts.camScales ?? [0.5, 1, 1.5, 2], segScales: opts.segScales ?? [0.75, 1, 1.25], crfIterations: opts.crfIterations ?? 10,
       crfThresholds: opts.crfThresholds ?? [0.15, 0.3], spatialScale: opts.spatialScale ?? 1, segCrf: opts.segCrf ?? true,
+      seed: opts.seed ?? 0, ...(opts.segResizeLong !== undefined ? { segResizeLong: opts.segResizeLong } : {}),
     }, hooks);
     const vdir = join(opts.out, v.name);
     const other = bothSplits

@@ -58,6 +58,11 @@ export const pipelineOptionsSchema = z.strictObject({
   batchSize: z.number().int().positive().optional(),
   /** Training crop (multiple of 8; default the presets', 128). */
   crop: z.number().int().min(32).optional(),
+  /**
+   * Random long-side resize of the segmentation training, [min, max] pixels, or null for none
+   * (the images at their own scale, as the test scales assume); default the cpu preset's.
+   */
+  segResizeLong: z.tuple([z.number().int().positive(), z.number().int().positive()]).nullable().optional(),
   /** CAM inference scales; default [0.5, 1, 1.5, 2]. */
   camScales: scales.default([0.5, 1, 1.5, 2]),
   /** Segmentation test scales; default [0.5, 0.75, 1, 1.25, 1.5, 1.75]. */
@@ -254,7 +259,10 @@ export async function runPipeline(input: PipelineOptionsInput, hooks: PipelineHo
     },
     'train-seg': async () => {
       const config = resolveTrainSegConfig({
-        overrides: { seed: o.seed, split: o.trainSplit, steps: o.segSteps, ...common, ...data(o.crop), model: { backbone: camBackbone(), pretrained: join(camRun, 'model.json') } },
+        overrides: {
+          seed: o.seed, split: o.trainSplit, steps: o.segSteps, ...common, model: { backbone: camBackbone(), pretrained: join(camRun, 'model.json') },
+          ...(o.crop || o.segResizeLong !== undefined ? { data: { ...(o.crop ? { crop: o.crop } : {}), ...(o.segResizeLong !== undefined ? { resizeLong: o.segResizeLong } : {}) } } : {}),
+        },
       });
       await runTrainSeg({ data: o.data, labels: dir('infer-aff'), out: dir('train-seg'), config, resume: true, log }, reporter);
       return undefined;

@@ -52,7 +52,9 @@ export function classificationLoss(cam: tf.Tensor4D, labels: tf.Tensor2D, cfg: T
   const w = cfg.islWeight;
   if (w === 0) return gap;
   const sampling = typeof isl === 'number' ? { seed: isl } : { indices: isl };
-  const lIsl = importanceSamplingLoss(foreground(cam), labels, { numSamples: cfg.isl.numSamples, form: cfg.isl.form, ...sampling });
+  // The binomial form samples each foreground channel; the multinomial one (ICASSP 2022) the softmax over all 1 + K.
+  const islLogits = cfg.isl.form === 'multinomial' ? cam : foreground(cam);
+  const lIsl = importanceSamplingLoss(islLogits, labels, { numSamples: cfg.isl.numSamples, form: cfg.isl.form, ...sampling });
   parts[`isl${suffix}`] = lIsl;
   return w === 1 ? lIsl : tf.add(tf.mul(gap, 1 - w), tf.mul(lIsl, w));
 }

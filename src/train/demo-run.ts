@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSynthDataset } from '../data/synth/generate.js';
+import { generateSynthDataset, type SynthBench, type SynthDatasetOptions } from '../data/synth/generate.js';
 import { runEval } from '../eval/run-eval.js';
 import { runInferCam, type InferCamResult } from '../infer/cam-run.js';
 import { silentReporter, type ProgressReporter } from '../util/progress.js';
@@ -17,24 +17,37 @@ import { resolveTrainCamConfig, type TrainCamConfig } from './config.js';
 import { runTrainCam, type TrainCamResult } from './train-cam.js';
 import { readFileSync } from 'node:fs';
 
-/** The add-on variants: ISL and FSL weights. */
+/**
+ * The variants: ISL and FSL weights (METHOD 1), and the ISL form: the binomial forms of the
+ * paper, and the multinomial ISL of its ICASSP 2022 predecessor for comparison.
+ */
 export const DEMO_VARIANTS = Object.freeze({
   baseline: { islWeight: 0, fslWeight: 0 },
   isl: { islWeight: 0.2, fslWeight: 0 },
   fsl: { islWeight: 0, fslWeight: 1 },
   both: { islWeight: 0.2, fslWeight: 1 },
+  'isl-mn': { islWeight: 0.2, fslWeight: 0, isl: { form: 'multinomial' as const } },
+  'both-mn': { islWeight: 0.2, fslWeight: 1, isl: { form: 'multinomial' as const } },
 });
 export type DemoVariant = keyof typeof DEMO_VARIANTS;
-export const DEMO_VARIANT_LABELS: Readonly<Record<DemoVariant, string>> = Object.freeze({ baseline: 'baseline', isl: '+ISL', fsl: '+FSL', both: '+ISL +FSL' });
+export const DEMO_VARIANT_LABELS: Readonly<Record<DemoVariant, string>> = Object.freeze({
+  baseline: 'baseline', isl: '+ISL', fsl: '+FSL', both: '+ISL +FSL', 'isl-mn': '+ISL (multinomial)', 'both-mn': '+ISL (multinomial) +FSL',
+});
 
 /** Sizes of a demo. */
 export interface DemoPlan {
+  /** Which synthetic benchmark (docs/benchmark-v2.md): v2 (the default) or v1 (`--bench v1`). */
+  bench: SynthBench;
+  /** Generated image size [width, height]; null = the benchmark's default (v1 128 x 128, v2 320 x 240). */
+  size: [number, number] | null;
+  /** v2 only: strength of the body evidence (`SynthV2Params.bodyCue`); null = the generator's default. */
+  bodyCue: number | null;
   train: number;
   val: number;
   /**
-   * Steps of the shared backbone pre-training (baseline losses, seed 0, lr `lr`), the
+   * Steps of the backbone pre-training (baseline losses, lr `lr`, seeded by the seed), the
    * stand-in for the ImageNet-pretrained backbone of the reference; 0 = every variant trains
-   * from scratch. From scratch, the classifier of this CPU-sized benchmark needs 2000-3000
+   * from scratch. From scratch, the classifier of this CPU-sized benchmark needs thousands of
    * steps to learn at all, and an FSL of weight 1 from the first step keeps it from learning.
    */
   pretrainSteps: number;
@@ -45,29 +58,53 @@ export interface DemoPlan {
   batchSize: number;
   backbone: 'tiny' | 'small';
   crop: number;
+  /** Random long-side resize of CAM training (pixels). */
   resizeLong: [number, number];
+  /** CAM training colour jitter (METHOD 3.1's brightness/contrast/saturation 0.3, hue 0.1), or none. */
+  colorJitter: boolean;
   lr: number;
+  /** CAM inference scales of the original image. */
   scales: number[];
+  /** The scale whose GAP gives the classification scores: the training scale (resizeLong / image long side). */
+  scoreScale: number;
   flip: boolean;
+  /** `--full`: the pipeline's `spatialScale` (CRF sxy and walk radius; docs/benchmark-v2.md). */
+  spatialScale: number | 'auto';
   variants: DemoVariant[];
   seeds: number[];
 }
 
-const DEFAULT_PLAN: DemoPlan = { train: 2000, val: 150, pretrainSteps: 3000, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128, resizeLong: [112, 160], lr: 0.05, scales: [0.5, 1, 1.5, 2], flip: true, variants: ['baseline', 'both'], seeds: [0] };
+const V1_DEFAULT: DemoPlan = {
+  bench: 'v1', size: null, bodyCue: null, train: 2000, val: 150, pretrainSteps: 3000, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128,
+  resizeLong: [112, 160], colorJitter: true, lr: 0.05, scales: [0.5, 1, 1.5, 2], scoreScale: 1, flip: true, spatialScale: 1, variants: ['baseline', 'both'], seeds: [0],
+};
+const V1_QUICK: DemoPlan = { ...V1_DEFAULT, train: 160, val: 24, pretrainSteps: 40, steps: 40, crop: 96, resizeLong: [88, 112], scales: [1, 1.5] };
 
 /**
- * `default` (`npm start`): baseline and +ISL +FSL, each fine-tuning (1000 steps) one backbone
- * pre-trained for 3000 steps with the baseline losses; tiny backbone,
- * 150 val images, aimed at 15 minutes on an otherwise idle 2-core CPU; `quick`: 1-2 minutes
- * (smoke test); `full`: the default plan, whose runs the CLI then refines (CRF, random walk,
- * final segmentation).
+ * Benchmark v2 (320 x 240): CAM training at about half the generated size (long side 128-192,
+ * crop 128), so the reference's inference scales 0.5 ... 2 become 0.25 ... 1 of the image and
+ * the classification is scored at 0.5; no colour jitter (hue is part of a v2 class's evidence);
+ * `--full` scales the CRF sxy and walk radius by long side / 500 (docs/benchmark-v2.md).
+ * Calibrated on the baseline alone (docs/benchmark-v2.md, "Calibration").
  */
-export const DEMO_PLANS: Readonly<Record<'quick' | 'default' | 'full', DemoPlan>> = Object.freeze({
-  quick: { train: 160, val: 24, pretrainSteps: 40, fineTuneLr: 0.01, steps: 40, batchSize: 8, backbone: 'tiny', crop: 96, resizeLong: [88, 112], lr: 0.05, scales: [1, 1.5], flip: true, variants: ['baseline', 'both'], seeds: [0] },
-  default: DEFAULT_PLAN,
-  // `--full` runs the default plan and then the refinement stages (src/pipeline/full-stages.ts).
-  full: DEFAULT_PLAN,
+const V2_DEFAULT: DemoPlan = {
+  bench: 'v2', size: null, bodyCue: null, train: 2000, val: 150, pretrainSteps: 3000, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128,
+  resizeLong: [128, 192], colorJitter: false, lr: 0.05, scales: [0.25, 0.5, 0.75, 1], scoreScale: 0.5, flip: true, spatialScale: 'auto', variants: ['baseline', 'both'], seeds: [0],
+};
+const V2_QUICK: DemoPlan = { ...V2_DEFAULT, size: [160, 120], train: 160, val: 24, pretrainSteps: 40, steps: 40, crop: 96, resizeLong: [80, 112], scales: [0.5, 1], scoreScale: 0.5 };
+
+/**
+ * Per benchmark: `default` (`npm start`): baseline and +ISL +FSL, each fine-tuning (`steps`) a
+ * backbone pre-trained with the baseline losses; `quick`: 1-2 minutes (smoke test); `full`:
+ * the default plan, whose runs the CLI then refines (CRF, random walk, final segmentation).
+ */
+export const DEMO_PLANS_BY_BENCH: Readonly<Record<SynthBench, Readonly<Record<'quick' | 'default' | 'full', DemoPlan>>>> = Object.freeze({
+  v1: Object.freeze({ quick: V1_QUICK, default: V1_DEFAULT, full: V1_DEFAULT }),
+  v2: Object.freeze({ quick: V2_QUICK, default: V2_DEFAULT, full: V2_DEFAULT }),
 });
+
+/** The plans of the default benchmark (v2). */
+export const DEMO_PLANS = DEMO_PLANS_BY_BENCH.v2;
 
 /** One trained-and-evaluated variant. */
 export interface DemoRow {
@@ -102,9 +139,17 @@ export interface DemoHooks {
   reporter?: ProgressReporter;
 }
 
-/** The run folder of the shared pre-training. */
-export function demoPretrainRun(out: string): string {
-  return join(out, 'runs', 'pretrain');
+/** The run folder of a seed's pre-training. */
+export function demoPretrainRun(out: string, seed: number): string {
+  return join(out, 'runs', `pretrain-s${seed}`);
+}
+
+/** The data-set options of a plan (the set is the same for every seed: data seed 0). */
+export function demoSynthOptions(plan: DemoPlan, out: string): SynthDatasetOptions {
+  const common = { out, train: plan.train, val: plan.val, seed: 0 };
+  const size = plan.size ? { width: plan.size[0], height: plan.size[1] } : {};
+  if (plan.bench === 'v1') return { ...common, bench: 'v1', ...size };
+  return { ...common, bench: 'v2', ...size, ...(plan.bodyCue !== null ? { bodyCue: plan.bodyCue } : {}) };
 }
 
 /**
@@ -120,7 +165,7 @@ export function demoTrainConfig(plan: DemoPlan, variant: DemoVariant | null, see
       seed,
       ...DEMO_VARIANTS[variant ?? 'baseline'],
       model: { backbone: plan.backbone, pretrained },
-      data: { crop: plan.crop, resizeLong: plan.resizeLong },
+      data: { crop: plan.crop, resizeLong: plan.resizeLong, ...(plan.colorJitter ? {} : { colorJitter: null }) },
       optim: pretrained ? { lr: plan.fineTuneLr, newLayerLrMult: 10 } : { lr: plan.lr },
       batchSize: plan.batchSize,
       steps,
@@ -146,17 +191,18 @@ export async function runDemo(out: string, plan: DemoPlan, hooks: DemoHooks = {}
   const reporter = hooks.reporter ?? silentReporter;
   const t0 = performance.now();
   const data = join(out, 'data');
-  log(`1. synthetic data: ${plan.train} train + ${plan.val} val images in ${data}`);
-  const synth = await generateSynthDataset({ out: data, train: plan.train, val: plan.val, seed: 0 }, reporter);
+  log(`1. synthetic data (benchmark ${plan.bench}): ${plan.train} train + ${plan.val} val images in ${data}`);
+  const synth = await generateSynthDataset(demoSynthOptions(plan, data), reporter);
   const K = synth.classNames.length;
   const rows: DemoRow[] = [];
-  let pretrained: string | null = null;
-  if (plan.pretrainSteps > 0) {
-    const run = demoPretrainRun(out);
-    await trainOnce(data, run, demoTrainConfig(plan, null, 0), '2a. shared backbone pre-training (baseline losses, seed 0)', log, reporter);
-    pretrained = join(run, 'model.json');
-  }
   for (const seed of plan.seeds) {
+    // Seeds govern everything but the data set: pre-training, initialisation, data order, sampling.
+    let pretrained: string | null = null;
+    if (plan.pretrainSteps > 0) {
+      const run = demoPretrainRun(out, seed);
+      await trainOnce(data, run, demoTrainConfig(plan, null, seed), `2a. backbone pre-training (baseline losses), seed ${seed}`, log, reporter);
+      pretrained = join(run, 'model.json');
+    }
     for (const variant of plan.variants) {
       const run = join(out, 'runs', `${variant}-s${seed}`);
       const config = demoTrainConfig(plan, variant, seed, pretrained);
@@ -164,7 +210,7 @@ export async function runDemo(out: string, plan: DemoPlan, hooks: DemoHooks = {}
       const tr = await trainOnce(data, run, config, what, log, reporter);
       const inferOut = join(run, 'infer-val');
       log(`3. infer CAMs on val (scales ${plan.scales.join(', ')}${plan.flip ? ' x flip' : ''})`);
-      const inf: InferCamResult = await runInferCam({ run, data, split: 'val', out: inferOut, scales: plan.scales, flip: plan.flip }, reporter);
+      const inf: InferCamResult = await runInferCam({ run, data, split: 'val', out: inferOut, scales: plan.scales, flip: plan.flip, scoreScale: plan.scoreScale }, reporter);
       const ev = await runEval({
         predDir: join(inferOut, 'cams'), gtDir: join(data, 'SegmentationClass'), listFile: join(data, 'ImageSets', 'Segmentation', 'val.txt'),
         numClasses: K, classNames: synth.classNames, cams: true, out: join(run, 'eval-val.json'),

@@ -5,7 +5,7 @@ import { decode } from 'fast-png';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { demoPlanFromFlags } from '../../src/cli/commands/demo.js';
-import { DEMO_PLANS, demoPretrainRun } from '../../src/train/demo-run.js';
+import { DEMO_PLANS, DEMO_PLANS_BY_BENCH, demoPretrainRun, demoTrainConfig } from '../../src/train/demo-run.js';
 import { formatDemoTable, meanStd } from '../../src/viz/demo-report.js';
 import type { DemoRow } from '../../src/train/demo-run.js';
 
@@ -17,10 +17,25 @@ describe('hfpl demo options', () => {
     const p = demoPlanFromFlags({ out: 'x', quick: true, seeds: '0, 1,2', variants: 'baseline,both', steps: '7' });
     expect([p.seeds, p.variants, p.steps, p.train]).toEqual([[0, 1, 2], ['baseline', 'both'], 7, DEMO_PLANS.quick.train]);
     expect(() => demoPlanFromFlags({ out: 'x', quick: true, full: true })).toThrow('--quick and --full exclude each other');
-    expect(() => demoPlanFromFlags({ out: 'x', variants: 'baseline,crf' })).toThrow("--variants: 'crf' is unknown; must be a list of baseline, isl, fsl, both");
+    expect(() => demoPlanFromFlags({ out: 'x', variants: 'baseline,crf' })).toThrow("--variants: 'crf' is unknown; must be a list of baseline, isl, fsl, both, isl-mn, both-mn");
+    expect(demoPlanFromFlags({ out: 'x', bench: 'v1' })).toEqual(DEMO_PLANS_BY_BENCH.v1.default);
+    expect(demoPlanFromFlags({ out: 'x', bench: 'v1', spatialScale: 'auto' }).spatialScale).toBe('auto');
+    expect(demoPlanFromFlags({ out: 'x' }).spatialScale).toBe('auto');
+    expect(() => demoPlanFromFlags({ out: 'x', bench: 'v3' })).toThrow("--bench: 'v3' is unknown; must be v1 or v2");
     expect(() => demoPlanFromFlags({ out: 'x', seeds: '0,a' })).toThrow("--seeds: expected an integer, got 'a'");
     expect(demoPlanFromFlags({ out: 'x', pretrainSteps: '0' }).pretrainSteps).toBe(0);
     expect(() => demoPlanFromFlags({ out: 'x', pretrainSteps: '-1' })).toThrow("--pretrain-steps: expected an integer >= 0, got '-1'");
+  });
+
+  it('gives every seed its own pre-training, and the multinomial variants the multinomial ISL', () => {
+    const plan = DEMO_PLANS.default;
+    expect(demoPretrainRun('o', 3)).toBe(join('o', 'runs', 'pretrain-s3'));
+    expect(demoTrainConfig(plan, null, 3).seed).toBe(3);
+    const mn = demoTrainConfig(plan, 'isl-mn', 1, 'p/model.json');
+    expect([mn.isl.form, mn.islWeight, mn.fslWeight, mn.isl.numSamples]).toEqual(['multinomial', 0.2, 0, 10]);
+    expect(demoTrainConfig(plan, 'both', 1, 'p/model.json').isl.form).toBe('binomial');
+    expect(demoTrainConfig(plan, 'baseline', 1, 'p/model.json').data.colorJitter).toBeNull();
+    expect(demoTrainConfig(DEMO_PLANS_BY_BENCH.v1.default, 'baseline', 1, 'p/model.json').data.colorJitter).not.toBeNull();
   });
 
   it('tabulates mean ± sample std over seeds', () => {
@@ -58,16 +73,20 @@ describe('hfpl demo --quick', () => {
       expect(JSON.parse(readFileSync(join(r.run, 'DONE'), 'utf8')).steps).toBe(DEMO_PLANS.quick.steps);
       // every variant fine-tunes the one shared pre-trained backbone, with METHOD 3.1's 10x new layers
       const cfg = JSON.parse(readFileSync(join(r.run, 'config.json'), 'utf8'));
-      expect(cfg.model.pretrained).toBe(join(demoPretrainRun(out), 'model.json'));
+      expect(cfg.model.pretrained).toBe(join(demoPretrainRun(out, 0), 'model.json'));
       expect([cfg.optim.lr, cfg.optim.newLayerLrMult]).toEqual([DEMO_PLANS.quick.fineTuneLr, 10]);
     }
-    expect(JSON.parse(readFileSync(join(demoPretrainRun(out), 'DONE'), 'utf8')).steps).toBe(DEMO_PLANS.quick.pretrainSteps);
+    expect(JSON.parse(readFileSync(join(demoPretrainRun(out, 0), 'DONE'), 'utf8')).steps).toBe(DEMO_PLANS.quick.pretrainSteps);
+    // benchmark v2: no colour jitter, classification scored at the training scale
+    expect(JSON.parse(readFileSync(join(out, 'data', 'synth.json'), 'utf8')).bench).toBe('v2');
+    expect(JSON.parse(readFileSync(join(results.rows[0].run, 'infer-val', 'summary.json'), 'utf8')).scoreScale).toBe(DEMO_PLANS.quick.scoreScale);
     const panels = [...new Set(report.match(/panels\/val_\d+\.png/g) ?? [])];
     expect(panels.length).toBe(4);
     for (const p of panels) {
       expect(existsSync(join(out, p))).toBe(true);
       const png = decode(readFileSync(join(out, p)));
-      expect([png.width, png.height]).toEqual([4 * 128 + 3 * 4, 2 * 128 + 4]); // image | GT | CAM | pseudo, 2 variants
+      const [w, h] = DEMO_PLANS.quick.size!;
+      expect([png.width, png.height]).toEqual([4 * w + 3 * 4, 2 * h + 4]); // image | GT | CAM | pseudo, 2 variants
     }
     expect(logged.at(-1)).toMatch(new RegExp(`demo finished in .* min; report .*report\\.md and .*report\\.html \\(\\d+ KB, 5 plots, 6 images\\)$`));
     // report.html beside report.md shows results.json's numbers

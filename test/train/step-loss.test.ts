@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src/engine/init.js';
 import { CamNet } from '../../src/models/cam-net.js';
 import { SeamNet } from '../../src/models/seam-net.js';
-import { camStepLoss } from '../../src/train/cam-step.js';
+import { camStepLoss, foreground } from '../../src/train/cam-step.js';
+import { importanceSamplingLoss } from '../../src/losses/importance-sampling.js';
 import { resolveTrainCamConfig } from '../../src/train/config.js';
 import { seamStepLoss } from '../../src/train/seam-step.js';
 
@@ -34,6 +35,23 @@ describe('training objectives', () => {
       return [l.total.dataSync()[0], Object.keys(l.parts).join(',')];
     });
     expect(off).toEqual([expect.closeTo(both[1] as number, 6), 'gap']);
+    tf.dispose([inp.images, inp.raw, inp.labels]);
+    net.dispose();
+  });
+
+  it('CAM: the multinomial ISL takes all 1 + K logits (background at 0), the binomial one the K foreground channels', () => {
+    const net = new CamNet({ numClasses: 3, backbone: 'tiny' });
+    const inp = inputs();
+    const ctx = () => ({ training: true, dropoutSeed: 3 });
+    for (const form of ['binomial', 'multinomial'] as const) {
+      const [isl, direct] = tf.tidy(() => {
+        const l = camStepLoss(net, inp, resolveTrainCamConfig({ overrides: { islWeight: 0.2, fslWeight: 0, isl: { form } } }), ctx());
+        const { cam } = net.forward(inp.images, ctx());
+        const d = importanceSamplingLoss(form === 'multinomial' ? cam : foreground(cam), inp.labels, { numSamples: 10, form, seed: inp.islSeed });
+        return [l.parts.isl.dataSync()[0], d.dataSync()[0]];
+      });
+      expect(isl).toBeCloseTo(direct, 6);
+    }
     tf.dispose([inp.images, inp.raw, inp.labels]);
     net.dispose();
   });

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
 import { describeEngine, initEngine } from '../../engine/init.js';
-import { DEMO_PLANS, DEMO_VARIANTS, runDemo, type DemoPlan, type DemoVariant } from '../../train/demo-run.js';
+import { DEMO_PLANS_BY_BENCH, DEMO_VARIANTS, runDemo, type DemoPlan, type DemoVariant } from '../../train/demo-run.js';
 import { createReporter } from '../../util/progress.js';
 import { formatDemoTable, writeDemoPanels, writeDemoReport } from '../../viz/demo-report.js';
 import { readIdList } from '../../eval/run-eval.js';
@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { numberFlag } from './train-cam.js';
 import { parseSpatialScale } from './pipeline.js';
 import { formatFullStagesTable, runFullStages } from '../../pipeline/full-stages.js';
+import { formatStagePairedTable, stagePairedDifferences, type SeedStageRows } from '../../pipeline/stage-paired.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import { formatAffinityDiagnostics } from '../../infer/affinity-diagnostics.js';
 import { DEMO_VARIANT_LABELS, type DemoRow } from '../../train/demo-run.js';
 import type { RgbImage } from '../../data/types.js';
@@ -23,6 +25,7 @@ import { writeReportHtml } from '../../viz/report-html/write-report.js';
 import { describeReportHtml } from './report.js';
 
 interface DemoFlags {
+  bench?: string;
   quick?: boolean;
   full?: boolean;
   out: string;
@@ -40,7 +43,9 @@ interface DemoFlags {
 /** The plan the flags select (quick / default / full, then --seed(s), --variants, --steps). */
 export function demoPlanFromFlags(f: DemoFlags): DemoPlan {
   if (f.quick && f.full) throw new HfplError('E_CONFIG', '--quick and --full exclude each other');
-  const plan: DemoPlan = { ...DEMO_PLANS[f.quick ? 'quick' : f.full ? 'full' : 'default'] };
+  const bench = f.bench ?? 'v2';
+  if (bench !== 'v1' && bench !== 'v2') throw new HfplError('E_CONFIG', `--bench: '${bench}' is unknown; must be v1 or v2`);
+  const plan: DemoPlan = { ...DEMO_PLANS_BY_BENCH[bench][f.quick ? 'quick' : f.full ? 'full' : 'default'] };
   if (f.seed !== undefined && f.seeds !== undefined) throw new HfplError('E_CONFIG', '--seed and --seeds exclude each other');
   if (f.seed !== undefined) plan.seeds = [numberFlag('--seed', f.seed, true)!];
   if (f.seeds !== undefined) plan.seeds = f.seeds.split(',').map((s) => numberFlag('--seeds', s.trim(), true)!);
@@ -61,6 +66,7 @@ export function demoPlanFromFlags(f: DemoFlags): DemoPlan {
     if (s < 0) throw new HfplError('E_CONFIG', `--pretrain-steps: expected an integer >= 0, got '${f.pretrainSteps}'`);
     plan.pretrainSteps = s;
   }
+  plan.spatialScale = parseSpatialScale(f.spatialScale) ?? plan.spatialScale;
   return plan;
 }
 
@@ -68,17 +74,18 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('run the whole pipeline on a generated data set (what `npm start` runs)')
+    .option('--bench <name>', 'synthetic benchmark: v2 (natural-photo miniature, docs/benchmark-v2.md) or v1 (class marks on plain bodies)', 'v2')
     .option('--quick', 'a 1-2 minute variant (fewer images and steps, baseline and +both only)')
     .option('--full', 'the default demo, then the refinement stages (CAM, +CRF, random walk, final segmentation) for each variant')
     .option('--out <dir>', 'output folder (data, runs, report.md, panels)', 'runs/demo')
     .option('--seed <n>', 'one seed for every variant (default 0)')
     .option('--seeds <list>', 'several seeds, e.g. 0,1,2: the table shows mean ± spread')
-    .option('--variants <list>', 'subset of baseline,isl,fsl,both')
+    .option('--variants <list>', 'subset of baseline,isl,fsl,both,isl-mn,both-mn (-mn: the multinomial ISL of ICASSP 2022)')
     .option('--steps <n>', 'training steps per variant')
     .option('--pretrain-steps <n>', 'steps of the shared baseline pre-training that every variant fine-tunes (0 = all from scratch)')
     .option('--force', 'delete --out first and start over (otherwise finished work is reused)')
     .option('--quiet', 'no progress bars')
-    .option('--spatial-scale <auto|s>', 'with --full: scale the CRF sxy and the pair / walk radius by s (auto = long side / 500; default 1 = the reference values)')
+    .option('--spatial-scale <auto|s>', 'with --full: scale the CRF sxy and the pair / walk radius by s (auto = long side / 500; 1 = the reference values; default auto for v2, 1 for v1)')
     .option('--threads <n>', 'intra-op threads of the native (libtorch) kernels, when built (default 1)')
     .action(async (f: DemoFlags) => {
       const t0 = performance.now();
@@ -96,24 +103,43 @@ export function registerDemo(program: Command): void {
       const ids = readIdList(join(result.data, 'ImageSets', 'Segmentation', 'val.txt')).slice(0, 4);
       let finalTile: ((row: DemoRow, id: string) => RgbImage[]) | undefined;
       if (f.full) {
-        const seed = plan.seeds[0];
-        const variants = result.rows.filter((r) => r.seed === seed).map((r) => ({ name: DEMO_VARIANT_LABELS[r.variant], camRun: r.run }));
-        console.log(`5. refinement stages for ${variants.map((v) => v.name).join(', ')} (seed ${seed})`);
-        const fullOut = join(f.out, 'full');
-        const full = await runFullStages({ data: result.data, out: fullOut, variants, spatialScale: parseSpatialScale(f.spatialScale) }, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
-        const table = formatFullStagesTable(full.rows, full.diagnostics);
-        const why = Object.entries(full.diagnostics).filter(([, d]) => d).map(([v, d]) => `- ${v}: ${formatAffinityDiagnostics(d!)}.`);
-        const dirs = variants.map((v) => ({ name: v.name, dir: join(fullOut, v.name) }));
-        const trainIds = readIdList(join(result.data, 'ImageSets', 'Segmentation', 'train.txt')).slice(0, 3);
-        const stagePanels = await writeStagePanels(f.out, result.data, dirs, trainIds);
+        // Every seed through the refinement stages; the per-stage paired differences over seeds.
+        const perSeed: SeedStageRows[] = [];
+        const first = plan.seeds[0];
+        let firstDirs: { name: string; dir: string }[] = [];
+        for (const seed of plan.seeds) {
+          const variants = result.rows.filter((r) => r.seed === seed).map((r) => ({ name: DEMO_VARIANT_LABELS[r.variant], camRun: r.run }));
+          console.log(`5. refinement stages for ${variants.map((v) => v.name).join(', ')} (seed ${seed})`);
+          const fullOut = join(f.out, 'full', `s${seed}`);
+          const full = await runFullStages({
+            data: result.data, out: fullOut, variants, seed, spatialScale: plan.spatialScale, camScales: plan.scales,
+            ...(plan.bench === 'v2' ? { segResizeLong: null } : {}),
+          }, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
+          perSeed.push({ seed, rows: full.rows });
+          if (seed !== first) continue;
+          const table = formatFullStagesTable(full.rows, full.diagnostics);
+          const why = Object.entries(full.diagnostics).filter(([, d]) => d).map(([v, d]) => `- ${v}: ${formatAffinityDiagnostics(d!)}.`);
+          firstDirs = variants.map((v) => ({ name: v.name, dir: join(fullOut, v.name) }));
+          const trainIds = readIdList(join(result.data, 'ImageSets', 'Segmentation', 'train.txt')).slice(0, 3);
+          const stagePanels = await writeStagePanels(f.out, result.data, firstDirs, trainIds);
+          notes.push(`## Refinement stages (seed ${seed}; mIoU / contour F in %, ${(full.seconds / 60).toFixed(1)} min)\n\n\`\`\`\n${table}\n\`\`\`` +
+            (why.length > 0 ? `\n\nRandom-walk diagnostics (GT pairs on the stride-8 grid; W = 1 is full affinity):\n\n${why.join('\n')}` : '') +
+            `\n\nTraining images, a row per variant: image | ground truth | CAM | +CRF | random walk (each at the threshold its row reports).\n\n` +
+            stagePanels.map((rel) => `![${rel}](${rel})`).join('\n'));
+          console.log('');
+          console.log(table);
+          for (const w of why) console.log(w);
+        }
+        const dirs = firstDirs;
         finalTile = (row, id) => dirs.filter((d) => d.name === DEMO_VARIANT_LABELS[row.variant]).map((d) => finalSegTile(d, id));
-        notes.push(`## Refinement stages (seed ${seed}; mIoU / contour F in %, ${(full.seconds / 60).toFixed(1)} min)\n\n\`\`\`\n${table}\n\`\`\`` +
-          (why.length > 0 ? `\n\nRandom-walk diagnostics (GT pairs on the stride-8 grid, radius 5; W = 1 is full affinity):\n\n${why.join('\n')}` : '') +
-          `\n\nTraining images, a row per variant: image | ground truth | CAM | +CRF | random walk (each at the threshold its row reports).\n\n` +
-          stagePanels.map((rel) => `![${rel}](${rel})`).join('\n'));
-        console.log('');
-        console.log(table);
-        for (const w of why) console.log(w);
+        const paired = stagePairedDifferences(perSeed);
+        if (paired.length > 0) {
+          const ptable = formatStagePairedTable(paired);
+          await writeFileAtomic(join(f.out, 'full', 'stage-paired.json'), JSON.stringify({ perSeed, paired }, null, 2) + '\n');
+          notes.push(`## Paired differences per stage (seeds ${plan.seeds.join(', ')})\n\nVariant − baseline on the same seed (same data order, initialisation, pre-training and sampling), mean and 95% t interval over seeds, in percentage points; an interval that contains 0 is no evidence of a difference.\n\n${ptable}`);
+          console.log('');
+          console.log(ptable);
+        }
       }
       const panels = await writeDemoPanels(result, ids, finalTile);
       await writeDemoReport(result, panels, notes, finalTile ? ['final segmentation'] : []);

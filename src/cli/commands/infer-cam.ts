@@ -31,6 +31,7 @@ interface InferCamFlags {
   split: string;
   out: string;
   scales: string;
+  scoreScale?: string;
   flip: boolean;
   threshold?: string;
   alpha?: string;
@@ -50,6 +51,7 @@ export function registerInferCam(program: Command): void {
     .option('--split <name>', 'list under ImageSets/Segmentation', 'val')
     .requiredOption('--out <dir>', 'output folder: cams/, pseudo/, scores.jsonl, summary.json')
     .option('--scales <list>', 'image scales', '0.5,1,1.5,2')
+    .option('--score-scale <s>', 'the scale whose GAP gives the classification scores (default: the one nearest 1; use the training scale)')
     .option('--no-flip', 'without the flipped copies')
     .option('--threshold <t>', 'pseudo-labels: constant background score t (default 0.26)')
     .option('--alpha <a>', 'pseudo-labels: background score (1 - max CAM)^a instead of a threshold')
@@ -63,6 +65,8 @@ export function registerInferCam(program: Command): void {
       if (a !== undefined && a <= 0) throw new HfplError('E_CONFIG', `--alpha: expected a number > 0, got '${f.alpha}'`);
       const background: BackgroundScore = a !== undefined ? { alpha: a } : { threshold: t ?? 0.26 };
       const limit = numberFlag('--limit', f.limit, true);
+      const scoreScale = numberFlag('--score-scale', f.scoreScale);
+      if (scoreScale !== undefined && !(scoreScale > 0)) throw new HfplError('E_CONFIG', `--score-scale: expected a number > 0, got '${f.scoreScale}'`);
       if ((f.run === undefined) === (f.weights === undefined)) throw new HfplError('E_CONFIG', 'infer-cam needs exactly one of --run <dir> and --weights <file>');
       if (f.arch !== undefined && f.weights === undefined) throw new HfplError('E_CONFIG', '--arch goes with --weights');
       const engine = await initEngine({ threads: numberFlag('--threads', f.threads, true) ?? 1 });
@@ -77,7 +81,7 @@ export function registerInferCam(program: Command): void {
         return;
       }
       const r = await runInferCam(
-        { run: f.run as string, data: f.data, split: f.split, out: f.out, scales: parseScales(f.scales), flip: f.flip, background, limit },
+        { run: f.run as string, data: f.data, split: f.split, out: f.out, scales: parseScales(f.scales), flip: f.flip, scoreScale, background, limit },
         createReporter(f.quiet ? 'silent' : 'bar'), scaleFrom(f),
       );
       const c = r.classification;

@@ -97,7 +97,7 @@ function demoRunFolders(dir: string): { variant: DemoVariant; seed: number }[] {
   const runs = existsSync(join(dir, 'runs')) ? readdirSync(join(dir, 'runs')) : [];
   const order = Object.keys(DEMO_VARIANTS);
   return runs.flatMap((name) => {
-    const m = /^(\w+)-s(\d+)$/.exec(name);
+    const m = /^([\w-]+?)-s(\d+)$/.exec(name);
     return m && m[1] in DEMO_VARIANTS ? [{ variant: m[1] as DemoVariant, seed: Number(m[2]) }] : [];
   }).sort((a, b) => a.seed - b.seed || order.indexOf(a.variant) - order.indexOf(b.variant));
 }
@@ -152,8 +152,11 @@ async function gatherDemo(dir: string, o: Required<Omit<GatherOptions, 'reporter
   const seedIndex = (s: number) => seeds.indexOf(s);
   const name = (v: DemoVariant, s: number) => `${DEMO_VARIANT_LABELS[v]}${seeds.length > 1 ? ` s${s}` : ''}`;
   const training: TrainingGroup[] = [];
-  const pre = readMetricsJsonl(join(dir, 'runs', 'pretrain'));
-  if (pre?.length) training.push({ title: 'Shared backbone pre-training (baseline losses)', series: [{ name: 'pre-training', variant: 'pre-training', seedIndex: 0, points: pre }] });
+  // Pre-training: one run per seed (runs/pretrain-s<seed>), or one shared run (runs/pretrain, older demos).
+  const preSeries = [...seeds.map((sd) => ({ sd, pts: readMetricsJsonl(join(dir, 'runs', `pretrain-s${sd}`)) })), { sd: -1, pts: readMetricsJsonl(join(dir, 'runs', 'pretrain')) }]
+    .flatMap(({ sd, pts }) => (pts?.length ? [{ name: sd < 0 ? 'pre-training' : `pre-training s${sd}`, variant: 'pre-training', seedIndex: Math.max(0, seedIndex(sd)), points: pts }] : []));
+  const pre = preSeries.length > 0;
+  if (pre) training.push({ title: 'Backbone pre-training (baseline losses)', series: preSeries });
   const camSeries = folders0.flatMap((r) => {
     const pts = readMetricsJsonl(runDir(r.variant, r.seed));
     return pts?.length ? [{ name: name(r.variant, r.seed), variant: DEMO_VARIANT_LABELS[r.variant], seedIndex: seedIndex(r.seed), points: pts }] : [];
@@ -177,8 +180,9 @@ async function gatherDemo(dir: string, o: Required<Omit<GatherOptions, 'reporter
   });
   if (camClass.length) perClass.push({ title: `CAM pseudo-labels on val, per class${many ? ' (mean over seeds)' : ''}`, classNames, series: camClass });
 
-  // Refinement stages (`--full`): <dir>/full/<variant label>/ for the first seed.
-  const fullDir = join(dir, 'full');
+  // Refinement stages (`--full`) of the first seed.
+  // `full/s<seed>/<variant>` (one folder per seed), or `full/<variant>` (older demos).
+  const fullDir = existsSync(join(dir, 'full', `s${seeds[0]}`)) ? join(dir, 'full', `s${seeds[0]}`) : join(dir, 'full');
   const folders = existsSync(fullDir) ? labels.filter((l) => existsSync(join(fullDir, l))).map((l) => gatherStageFolder(join(fullDir, l), l)) : [];
   const stages = stageTable(folders, 'val');
   training.push(...stageTrainingGroups(folders, { cam: 'CAM network (refinement run)', aff: 'AffinityNet training, per variant', seg: 'Segmentation network training, per variant' }));

@@ -4,23 +4,8 @@
  */
 import type { LabelMap } from '../../data/label-png.js';
 
-/** Two-sided 95% Student t quantiles t(0.975, df) for df = 1 ... 30 (beyond: 1.96). */
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
-
-/** t(0.975, df); 1.96 above 30 degrees of freedom. */
-export function tQuantile975(df: number): number {
-  return df >= 1 && df <= 30 ? T975[df - 1] : 1.96;
-}
-
-/** Mean and 95% t interval of paired differences `d` (n >= 2; the interval is [mean, mean] for n = 1). */
-export function pairedInterval(d: number[]): { n: number; mean: number; lo: number; hi: number } {
-  const n = d.length;
-  const mean = d.reduce((a, b) => a + b, 0) / Math.max(1, n);
-  if (n < 2) return { n, mean, lo: mean, hi: mean };
-  const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-  const half = tQuantile975(n - 1) * (sd / Math.sqrt(n));
-  return { n, mean, lo: mean - half, hi: mean + half };
-}
+export { tQuantile975, pairedInterval } from '../../util/two-sample.js';
+import { pairedInterval } from '../../util/two-sample.js';
 
 /** One row of per-seed results. */
 export interface SeedRow {
