@@ -7,7 +7,7 @@
  * (HFPL_NATIVE=1/0, or HFPL_BACKEND=cpu), the paths concurrently; finished runs are reused.
  *
  * Usage: node dist/bench/engine-free-running.js [--seeds 0,1,2,3,4] [--paths native,wasm | native:1,native:2 (threads)]
- *   [--plan quick|default] [--pretrain-steps N] [--steps N] [--crop N] [--variants baseline,both] [--out runs/bench-free-running]
+ *   [--bench v2|v1] [--plan quick|default] [--pretrain-steps N] [--steps N] [--crop N] [--variants baseline,both] [--out runs/bench-free-running]
  * Last line: {"paths", "seeds", "plan", "rows": [...], "stats": {"<variant>.<metric>": {means, sds, welch_p, mann_whitney_p}}}.
  */
 import { spawn } from 'node:child_process';
@@ -18,7 +18,7 @@ import { initEngine, describeEngine } from '../src/engine/init.js';
 import { generateSynthDataset } from '../src/data/synth/generate.js';
 import { runInferCam } from '../src/infer/cam-run.js';
 import { runEval } from '../src/eval/run-eval.js';
-import { DEMO_PLANS, demoTrainConfig, type DemoPlan, type DemoVariant } from '../src/train/demo-run.js';
+import { DEMO_PLANS_BY_BENCH, demoSynthOptions, demoTrainConfig, type DemoPlan, type DemoVariant } from '../src/train/demo-run.js';
 import { isRunFinished } from '../src/train/checkpoint.js';
 import { runTrainCam, type TrainCamResult } from '../src/train/train-cam.js';
 import { readFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ function arg(name: string, dflt: string): string {
 
 interface Row { path: string; seed: number; variant: string; finalLoss: number; mAP: number; miou: number; contourF: number; engine: string }
 
-const base = DEMO_PLANS[arg('plan', 'quick') as 'quick' | 'default'];
+const base = DEMO_PLANS_BY_BENCH[arg('bench', 'v2') as 'v1' | 'v2'][arg('plan', 'quick') as 'quick' | 'default'];
 const plan: DemoPlan = {
   ...base,
   pretrainSteps: Number(arg('pretrain-steps', String(base.pretrainSteps))),
@@ -60,12 +60,12 @@ async function runChild(path: string): Promise<void> {
   const engine = await initEngine({ backend: path === 'cpu' ? 'cpu' : 'wasm', native: isNative, threads });
   if (isNative !== engine.native) throw new Error(`path ${path}: engine is ${describeEngine(engine)} (${engine.nativeReason})`);
   const data = join(out, 'data');
-  const synth = await generateSynthDataset({ out: data, train: plan.train, val: plan.val, seed: 0 });
+  const synth = await generateSynthDataset(demoSynthOptions(plan, data));
   for (const seed of plan.seeds) {
     const dir = join(out, path.replace(':', '-t'), `s${seed}`);
     const pre = await train(data, join(dir, 'pretrain'), demoTrainConfig(plan, null, seed));
     const emit = async (variant: string, run: string, tr: TrainCamResult): Promise<void> => {
-      const inf = await runInferCam({ run, data, split: 'val', out: join(run, 'infer-val'), scales: plan.scales, flip: plan.flip });
+      const inf = await runInferCam({ run, data, split: 'val', out: join(run, 'infer-val'), scales: plan.scales, flip: plan.flip, scoreScale: plan.scoreScale });
       const ev = await runEval({
         predDir: join(run, 'infer-val', 'cams'), gtDir: join(data, 'SegmentationClass'), listFile: join(data, 'ImageSets', 'Segmentation', 'val.txt'),
         numClasses: synth.classNames.length, classNames: synth.classNames, cams: true, out: join(run, 'eval-val.json'),
@@ -89,7 +89,7 @@ async function runParent(): Promise<void> {
   const t0 = performance.now();
   console.log(`free-running: paths ${paths.join(', ')}; seeds ${plan.seeds.join(',')}; data ${plan.train}/${plan.val}; pretrain ${plan.pretrainSteps} steps (lr ${plan.lr}), fine-tune ${plan.steps} steps (${plan.variants.join(', ')}); crop ${plan.crop}, batch ${plan.batchSize}, backbone ${plan.backbone}`);
   // The data set first, once, so the children do not write it concurrently.
-  await generateSynthDataset({ out: join(out, 'data'), train: plan.train, val: plan.val, seed: 0 });
+  await generateSynthDataset(demoSynthOptions(plan, join(out, 'data')));
   const rows: Row[] = [];
   await Promise.all(paths.map((path) => new Promise<void>((resolve, reject) => {
     const env = { ...process.env, HFPL_NATIVE: path.startsWith('native') ? '1' : '0', ...(path === 'cpu' ? { HFPL_BACKEND: 'cpu' } : {}) };

@@ -15,6 +15,7 @@ import { silentReporter, type ProgressReporter } from '../util/progress.js';
 import { isRunFinished, listCheckpointSteps } from './checkpoint.js';
 import { resolveTrainCamConfig, type TrainCamConfig } from './config.js';
 import { runTrainCam, type TrainCamResult } from './train-cam.js';
+import { runTrainCamParallel } from './train-cam-parallel.js';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -51,6 +52,12 @@ export interface DemoPlan {
    * steps to learn at all, and an FSL of weight 1 from the first step keeps it from learning.
    */
   pretrainSteps: number;
+  /**
+   * Channel dropout before `fc8` in the pre-training. 0: the pre-training stands in for the
+   * ImageNet training of the reference's backbone, which has no such head; the reference's
+   * Dropout2d(0.5) belongs to the CAM training, i.e. the variants' fine-tuning (which keeps 0.5).
+   */
+  pretrainDropout: number;
   /** Steps of each variant (fine-tuning the pre-trained backbone when `pretrainSteps` > 0). */
   steps: number;
   /** Base lr of the variants when fine-tuning (METHOD 3.1: 0.01, new layers 10x). */
@@ -75,7 +82,7 @@ export interface DemoPlan {
 }
 
 const V1_DEFAULT: DemoPlan = {
-  bench: 'v1', size: null, bodyCue: null, train: 2000, val: 150, pretrainSteps: 3000, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128,
+  bench: 'v1', size: null, bodyCue: null, train: 2000, val: 150, pretrainSteps: 3000, pretrainDropout: 0, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128,
   resizeLong: [112, 160], colorJitter: true, lr: 0.05, scales: [0.5, 1, 1.5, 2], scoreScale: 1, flip: true, spatialScale: 1, variants: ['baseline', 'both'], seeds: [0],
 };
 const V1_QUICK: DemoPlan = { ...V1_DEFAULT, train: 160, val: 24, pretrainSteps: 40, steps: 40, crop: 96, resizeLong: [88, 112], scales: [1, 1.5] };
@@ -88,7 +95,7 @@ const V1_QUICK: DemoPlan = { ...V1_DEFAULT, train: 160, val: 24, pretrainSteps: 
  * Calibrated on the baseline alone (docs/benchmark-v2.md, "Calibration").
  */
 const V2_DEFAULT: DemoPlan = {
-  bench: 'v2', size: null, bodyCue: null, train: 2000, val: 150, pretrainSteps: 3000, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128,
+  bench: 'v2', size: null, bodyCue: null, train: 2000, val: 150, pretrainSteps: 3000, pretrainDropout: 0, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128,
   resizeLong: [128, 192], colorJitter: false, lr: 0.05, scales: [0.25, 0.5, 0.75, 1], scoreScale: 0.5, flip: true, spatialScale: 'auto', variants: ['baseline', 'both'], seeds: [0],
 };
 const V2_QUICK: DemoPlan = { ...V2_DEFAULT, size: [160, 120], train: 160, val: 24, pretrainSteps: 40, steps: 40, crop: 96, resizeLong: [80, 112], scales: [0.5, 1], scoreScale: 0.5 };
@@ -137,6 +144,11 @@ export interface DemoResult {
 export interface DemoHooks {
   log?: (line: string) => void;
   reporter?: ProgressReporter;
+  /**
+   * Fine-tuning variants trained at once (one worker thread each) and image workers of the
+   * inference and evaluation; default 1 (all in this thread). Results do not depend on it.
+   */
+  parallel?: number;
 }
 
 /** The run folder of a seed's pre-training. */
@@ -164,7 +176,7 @@ export function demoTrainConfig(plan: DemoPlan, variant: DemoVariant | null, see
     overrides: {
       seed,
       ...DEMO_VARIANTS[variant ?? 'baseline'],
-      model: { backbone: plan.backbone, pretrained },
+      model: { backbone: plan.backbone, pretrained, ...(variant === null ? { dropout: plan.pretrainDropout } : {}) },
       data: { crop: plan.crop, resizeLong: plan.resizeLong, ...(plan.colorJitter ? {} : { colorJitter: null }) },
       optim: pretrained ? { lr: plan.fineTuneLr, newLayerLrMult: 10 } : { lr: plan.lr },
       batchSize: plan.batchSize,
@@ -174,13 +186,18 @@ export function demoTrainConfig(plan: DemoPlan, variant: DemoVariant | null, see
   });
 }
 
+/** Whether a run folder holds a started run (config or checkpoints): resume it. */
+function hasStarted(run: string): boolean {
+  return listCheckpointSteps(run).length > 0 || existsSync(join(run, 'config.json'));
+}
+
 /** Trains (or resumes, or reuses) one CAM run. */
 async function trainOnce(data: string, run: string, config: TrainCamConfig, what: string, log: (l: string) => void, reporter: ProgressReporter): Promise<TrainCamResult> {
   if (isRunFinished(run)) {
     log(`${what}: already trained (${run})`);
     return JSON.parse(readFileSync(join(run, 'DONE'), 'utf8')) as TrainCamResult;
   }
-  const resume = listCheckpointSteps(run).length > 0 || existsSync(join(run, 'config.json'));
+  const resume = hasStarted(run);
   log(`${what}: ${config.steps} steps${resume ? ' (resuming)' : ''}`);
   return runTrainCam({ data, out: run, config, resume, log }, reporter);
 }
@@ -189,10 +206,11 @@ async function trainOnce(data: string, run: string, config: TrainCamConfig, what
 export async function runDemo(out: string, plan: DemoPlan, hooks: DemoHooks = {}): Promise<DemoResult> {
   const log = hooks.log ?? (() => {});
   const reporter = hooks.reporter ?? silentReporter;
+  const parallel = hooks.parallel ?? 1;
   const t0 = performance.now();
   const data = join(out, 'data');
   log(`1. synthetic data (benchmark ${plan.bench}): ${plan.train} train + ${plan.val} val images in ${data}`);
-  const synth = await generateSynthDataset(demoSynthOptions(plan, data), reporter);
+  const synth = await generateSynthDataset(demoSynthOptions(plan, data), reporter, { workers: parallel });
   const K = synth.classNames.length;
   const rows: DemoRow[] = [];
   for (const seed of plan.seeds) {
@@ -203,18 +221,36 @@ export async function runDemo(out: string, plan: DemoPlan, hooks: DemoHooks = {}
       await trainOnce(data, run, demoTrainConfig(plan, null, seed), `2a. backbone pre-training (baseline losses), seed ${seed}`, log, reporter);
       pretrained = join(run, 'model.json');
     }
-    for (const variant of plan.variants) {
+    // The variants' fine-tuning, `parallel` at a time; then each variant's inference and evaluation.
+    const jobs = plan.variants.map((variant) => {
       const run = join(out, 'runs', `${variant}-s${seed}`);
       const config = demoTrainConfig(plan, variant, seed, pretrained);
-      const what = `2. ${pretrained ? 'fine-tune' : 'train'} ${DEMO_VARIANT_LABELS[variant]} (isl ${config.islWeight}, fsl ${config.fslWeight}), seed ${seed}`;
-      const tr = await trainOnce(data, run, config, what, log, reporter);
+      const what = `2. ${pretrained ? 'fine-tune' : 'train'} ${DEMO_VARIANT_LABELS[variant]} (isl ${config.islWeight}${config.isl.form === 'multinomial' ? ' multinomial' : ''}, fsl ${config.fslWeight}), seed ${seed}`;
+      return { variant, run, config, what };
+    });
+    const trained = new Map<string, TrainCamResult>();
+    const todo = jobs.filter((j) => {
+      if (!isRunFinished(j.run)) return true;
+      log(`${j.what}: already trained (${j.run})`);
+      trained.set(j.run, JSON.parse(readFileSync(join(j.run, 'DONE'), 'utf8')) as TrainCamResult);
+      return false;
+    });
+    if (parallel > 1 && todo.length > 1) {
+      for (const j of todo) log(`${j.what}: ${j.config.steps} steps${hasStarted(j.run) ? ' (resuming)' : ''}, ${Math.min(parallel, todo.length)} at once`);
+      const rs = await runTrainCamParallel(todo.map((j) => ({ name: `${j.variant}-s${seed}`, opts: { data, out: j.run, config: j.config, resume: hasStarted(j.run) } })), parallel, { log, reporter });
+      todo.forEach((j, i) => trained.set(j.run, rs[i]));
+    } else {
+      for (const j of todo) trained.set(j.run, await trainOnce(data, j.run, j.config, j.what, log, reporter));
+    }
+    for (const { variant, run } of jobs) {
+      const tr = trained.get(run)!;
       const inferOut = join(run, 'infer-val');
       log(`3. infer CAMs on val (scales ${plan.scales.join(', ')}${plan.flip ? ' x flip' : ''})`);
-      const inf: InferCamResult = await runInferCam({ run, data, split: 'val', out: inferOut, scales: plan.scales, flip: plan.flip, scoreScale: plan.scoreScale }, reporter);
+      const inf: InferCamResult = await runInferCam({ run, data, split: 'val', out: inferOut, scales: plan.scales, flip: plan.flip, scoreScale: plan.scoreScale }, reporter, { workers: parallel });
       const ev = await runEval({
         predDir: join(inferOut, 'cams'), gtDir: join(data, 'SegmentationClass'), listFile: join(data, 'ImageSets', 'Segmentation', 'val.txt'),
         numClasses: K, classNames: synth.classNames, cams: true, out: join(run, 'eval-val.json'),
-      }, reporter);
+      }, reporter, { workers: parallel });
       const row: DemoRow = {
         variant, seed, run, miou: ev.miou, contourF: ev.contourF, bestThreshold: ev.bestThreshold ?? Number.NaN,
         mAP: inf.classification.mAP, exactMatch: inf.classification.exactMatch, finalLoss: tr.finalLoss,

@@ -55,7 +55,8 @@ describe('hfpl demo --quick', () => {
     const out = mkdtempSync(join(tmpdir(), 'hfpl-demo-'));
     const logged: string[] = [], err: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void logged.push(a.join(' ')));
-    const code = await runCli(['demo', '--quick', '--out', out, '--quiet'], (l) => err.push(l));
+    // Two variants trained at once, a thread each (the default on a 2-core machine).
+    const code = await runCli(['demo', '--quick', '--out', out, '--quiet', '--parallel', '2'], (l) => err.push(l));
     vi.restoreAllMocks();
     expect(code, err.join('\n')).toBe(0);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
@@ -95,5 +96,13 @@ describe('hfpl demo --quick', () => {
       const label = r.variant === 'both' ? '+ISL +FSL' : 'baseline';
       expect(html).toContain(`data-key="summary:${label}:miou" data-value="${r.miou}">${(100 * r.miou).toFixed(1)}<`);
     }
+    // The same demo in one thread gives the same numbers: where a run trains does not change it.
+    const out1 = mkdtempSync(join(tmpdir(), 'hfpl-demo-serial-'));
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect(await runCli(['demo', '--quick', '--out', out1, '--quiet', '--parallel', '1'], (l) => err.push(l)), err.join('\n')).toBe(0);
+    vi.restoreAllMocks();
+    const serial = JSON.parse(readFileSync(join(out1, 'results.json'), 'utf8')).rows as DemoRow[];
+    const pick = (r: DemoRow) => [r.variant, r.finalLoss, r.miou, r.contourF, r.mAP, r.bestThreshold];
+    expect(serial.map(pick)).toEqual((results.rows as DemoRow[]).map(pick));
   }, 300_000);
 });

@@ -4,6 +4,7 @@
  * evaluation, a table and `<out>/report.md` with example panels. See src/train/demo-run.ts.
  */
 import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { HfplError } from '../../errors.js';
 import { describeEngine, initEngine } from '../../engine/init.js';
@@ -37,6 +38,7 @@ interface DemoFlags {
   force?: boolean;
   quiet?: boolean;
   threads?: string;
+  parallel?: string;
   spatialScale?: string;
 }
 
@@ -86,6 +88,7 @@ export function registerDemo(program: Command): void {
     .option('--force', 'delete --out first and start over (otherwise finished work is reused)')
     .option('--quiet', 'no progress bars')
     .option('--spatial-scale <auto|s>', 'with --full: scale the CRF sxy and the pair / walk radius by s (auto = long side / 500; 1 = the reference values; default auto for v2, 1 for v1)')
+    .option('--parallel <n>', `fine-tuning variants trained at once (a thread each) and image workers of inference and evaluation; results do not depend on it (default: every core, ${availableParallelism()} here)`)
     .option('--threads <n>', 'intra-op threads of the native (libtorch) kernels, when built (default 1)')
     .action(async (f: DemoFlags) => {
       const t0 = performance.now();
@@ -93,7 +96,9 @@ export function registerDemo(program: Command): void {
       if (f.force) rmSync(f.out, { recursive: true, force: true });
       const engine = await initEngine({ threads: numberFlag('--threads', f.threads, true) ?? 1 });
       console.log(`hfpl demo (${f.quick ? 'quick' : f.full ? 'full' : 'default'}): backend ${describeEngine(engine)}; output ${f.out}`);
-      const result = await runDemo(f.out, plan, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
+      const parallel = numberFlag('--parallel', f.parallel, true) ?? availableParallelism();
+      if (parallel < 1) throw new HfplError('E_CONFIG', `--parallel: expected an integer >= 1, got '${f.parallel}'`);
+      const result = await runDemo(f.out, plan, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar'), parallel });
       const notes = [`Backend: ${describeEngine(engine)}.`];
       const weak = result.rows.filter((r) => r.mAP < 0.6);
       if (weak.length > 0) {
