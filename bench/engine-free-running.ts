@@ -8,6 +8,7 @@
  *
  * Usage: node dist/bench/engine-free-running.js [--seeds 0,1,2,3,4] [--paths native,wasm | native:1,native:2 (threads)]
  *   [--bench v2|v1] [--plan quick|default] [--pretrain-steps N] [--steps N] [--crop N] [--variants baseline,both] [--out runs/bench-free-running]
+ *   or: node dist/bench/engine-free-running.js --demos <demo dir A>,<demo dir B> (two finished `hfpl demo` folders, e.g. with and without libtorch)
  * Last line: {"paths", "seeds", "plan", "rows": [...], "stats": {"<variant>.<metric>": {means, sds, welch_p, mann_whitney_p}}}.
  */
 import { spawn } from 'node:child_process';
@@ -21,7 +22,7 @@ import { runEval } from '../src/eval/run-eval.js';
 import { DEMO_PLANS_BY_BENCH, demoSynthOptions, demoTrainConfig, type DemoPlan, type DemoVariant } from '../src/train/demo-run.js';
 import { isRunFinished } from '../src/train/checkpoint.js';
 import { runTrainCam, type TrainCamResult } from '../src/train/train-cam.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mannWhitneyU, meanSd, welchTTest } from '../src/util/two-sample.js';
 
 function arg(name: string, dflt: string): string {
@@ -102,12 +103,18 @@ async function runParent(): Promise<void> {
     });
     proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`child ${path} exited with ${code}`))));
   })));
+  const stats = compareRows(rows, paths, ['pretrain', ...plan.variants]);
+  const cpu = process.cpuUsage(cpu0);
+  console.log(JSON.stringify({ paths, seeds: plan.seeds, plan: { train: plan.train, val: plan.val, pretrainSteps: plan.pretrainSteps, steps: plan.steps, crop: plan.crop, batchSize: plan.batchSize, lr: plan.lr, fineTuneLr: plan.fineTuneLr, scales: plan.scales }, wall_seconds: Math.round((performance.now() - t0) / 1000), parent_cpu_seconds: (cpu.user + cpu.system) / 1e6, rows, stats }));
+}
+
+/** Per run kind and metric: mean ± sd per path, Welch t and Mann-Whitney U between the first two paths (printed and returned). */
+function compareRows(rows: Row[], paths: string[], variants: string[]): Record<string, unknown> {
   const stats: Record<string, unknown> = {};
-  const variants = ['pretrain', ...plan.variants];
   console.log('\nmetric: mean ± sd per path; Welch p; Mann-Whitney p');
   for (const v of variants) {
-    for (const m of ['finalLoss', 'mAP', 'miou'] as const) {
-      const samples = paths.map((p) => rows.filter((r) => r.path === p && r.variant === v).sort((a, b) => a.seed - b.seed).map((r) => r[m]));
+    for (const m of ['finalLoss', 'mAP', 'miou', 'contourF'] as const) {
+      const samples = paths.map((p) => rows.filter((r) => r.path === p && r.variant === v && Number.isFinite(r[m])).sort((a, b) => a.seed - b.seed).map((r) => r[m]));
       if (samples.length < 2 || samples.some((s) => s.length < 2)) continue;
       const w = welchTTest(samples[0], samples[1]);
       const u = mannWhitneyU(samples[0], samples[1]);
@@ -117,9 +124,29 @@ async function runParent(): Promise<void> {
       console.log(`${`${v}.${m}`.padEnd(20)} ${paths.map((p, i) => `${p} ${f(ms[i].mean)} ± ${f(ms[i].sd)}`).join('  ')}  Welch p ${w.p.toFixed(3)}  MW p ${u.p.toFixed(3)}`);
     }
   }
-  const cpu = process.cpuUsage(cpu0);
-  console.log(JSON.stringify({ paths, seeds: plan.seeds, plan: { train: plan.train, val: plan.val, pretrainSteps: plan.pretrainSteps, steps: plan.steps, crop: plan.crop, batchSize: plan.batchSize, lr: plan.lr, fineTuneLr: plan.fineTuneLr, scales: plan.scales }, wall_seconds: Math.round((performance.now() - t0) / 1000), parent_cpu_seconds: (cpu.user + cpu.system) / 1e6, rows, stats }));
+  return stats;
+}
+
+/**
+ * `--demos a,b`: compares two finished `hfpl demo` folders (e.g. the same seeds run with and
+ * without libtorch): each seed's pre-training final loss and every variant's row of results.json.
+ */
+function compareDemos(dirs: string[]): void {
+  const rows: Row[] = [];
+  for (const dir of dirs) {
+    const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { rows: { variant: string; seed: number; finalLoss: number; mAP: number; miou: number; contourF: number }[] };
+    for (const seed of [...new Set(res.rows.map((r) => r.seed))]) {
+      const done = join(dir, 'runs', `pretrain-s${seed}`, 'DONE');
+      if (existsSync(done)) rows.push({ path: dir, seed, variant: 'pretrain', finalLoss: (JSON.parse(readFileSync(done, 'utf8')) as TrainCamResult).finalLoss, mAP: NaN, miou: NaN, contourF: NaN, engine: '' });
+    }
+    for (const r of res.rows) rows.push({ path: dir, seed: r.seed, variant: r.variant, finalLoss: r.finalLoss, mAP: r.mAP, miou: r.miou, contourF: r.contourF, engine: '' });
+  }
+  const variants = [...new Set(rows.map((r) => r.variant))];
+  for (const r of rows) console.log(`${r.path} seed ${r.seed} ${r.variant}: final loss ${r.finalLoss.toFixed(4)}${Number.isFinite(r.mAP) ? `, mAP ${(100 * r.mAP).toFixed(1)}, mIoU ${(100 * r.miou).toFixed(1)}, contour F ${(100 * r.contourF).toFixed(1)}` : ''}`);
+  const stats = compareRows(rows, dirs, variants);
+  console.log(JSON.stringify({ demos: dirs, seeds: [...new Set(rows.map((r) => r.seed))], rows, stats }));
 }
 
 if (child) await runChild(child);
+else if (arg('demos', '') !== '') compareDemos(arg('demos', '').split(','));
 else await runParent();

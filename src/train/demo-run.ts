@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSynthDataset, type SynthBench, type SynthDatasetOptions } from '../data/synth/generate.js';
+import type { SynthV2Params } from '../data/synth/v2/params.js';
 import { runEval } from '../eval/run-eval.js';
 import { runInferCam, type InferCamResult } from '../infer/cam-run.js';
 import { silentReporter, type ProgressReporter } from '../util/progress.js';
@@ -41,8 +42,8 @@ export interface DemoPlan {
   bench: SynthBench;
   /** Generated image size [width, height]; null = the benchmark's default (v1 128 x 128, v2 320 x 240). */
   size: [number, number] | null;
-  /** v2 only: strength of the body evidence (`SynthV2Params.bodyCue`); null = the generator's default. */
-  bodyCue: number | null;
+  /** v2 only: generator parameters other than the defaults (docs/benchmark-v2.md, "Calibration"). */
+  synth: Partial<Pick<SynthV2Params, 'bodyCue' | 'partFraction' | 'minPart'>>;
   train: number;
   val: number;
   /**
@@ -72,7 +73,11 @@ export interface DemoPlan {
   lr: number;
   /** CAM inference scales of the original image. */
   scales: number[];
-  /** The scale whose GAP gives the classification scores: the training scale (resizeLong / image long side). */
+  /**
+   * The scale the networks see the images at in training (resizeLong / image long side): the
+   * classification scores come from it, and with `--full` the segmentation network trains at
+   * `resizeLong` and is tested at 0.75, 1, 1.25 times it.
+   */
   scoreScale: number;
   flip: boolean;
   /** `--full`: the pipeline's `spatialScale` (CRF sxy and walk radius; docs/benchmark-v2.md). */
@@ -82,7 +87,7 @@ export interface DemoPlan {
 }
 
 const V1_DEFAULT: DemoPlan = {
-  bench: 'v1', size: null, bodyCue: null, train: 2000, val: 150, pretrainSteps: 3000, pretrainDropout: 0, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128,
+  bench: 'v1', size: null, synth: {}, train: 2000, val: 150, pretrainSteps: 3000, pretrainDropout: 0, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128,
   resizeLong: [112, 160], colorJitter: true, lr: 0.05, scales: [0.5, 1, 1.5, 2], scoreScale: 1, flip: true, spatialScale: 1, variants: ['baseline', 'both'], seeds: [0],
 };
 const V1_QUICK: DemoPlan = { ...V1_DEFAULT, train: 160, val: 24, pretrainSteps: 40, steps: 40, crop: 96, resizeLong: [88, 112], scales: [1, 1.5] };
@@ -95,7 +100,7 @@ const V1_QUICK: DemoPlan = { ...V1_DEFAULT, train: 160, val: 24, pretrainSteps: 
  * Calibrated on the baseline alone (docs/benchmark-v2.md, "Calibration").
  */
 const V2_DEFAULT: DemoPlan = {
-  bench: 'v2', size: null, bodyCue: null, train: 2000, val: 150, pretrainSteps: 3000, pretrainDropout: 0, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128,
+  bench: 'v2', size: null, synth: { bodyCue: 1, partFraction: [0.08, 0.14], minPart: 0.08 }, train: 2000, val: 150, pretrainSteps: 2000, pretrainDropout: 0, fineTuneLr: 0.01, steps: 500, batchSize: 8, backbone: 'tiny', crop: 128,
   resizeLong: [128, 192], colorJitter: false, lr: 0.05, scales: [0.25, 0.5, 0.75, 1], scoreScale: 0.5, flip: true, spatialScale: 'auto', variants: ['baseline', 'both'], seeds: [0],
 };
 const V2_QUICK: DemoPlan = { ...V2_DEFAULT, size: [160, 120], train: 160, val: 24, pretrainSteps: 40, steps: 40, crop: 96, resizeLong: [80, 112], scales: [0.5, 1], scoreScale: 0.5 };
@@ -161,7 +166,7 @@ export function demoSynthOptions(plan: DemoPlan, out: string): SynthDatasetOptio
   const common = { out, train: plan.train, val: plan.val, seed: 0 };
   const size = plan.size ? { width: plan.size[0], height: plan.size[1] } : {};
   if (plan.bench === 'v1') return { ...common, bench: 'v1', ...size };
-  return { ...common, bench: 'v2', ...size, ...(plan.bodyCue !== null ? { bodyCue: plan.bodyCue } : {}) };
+  return { ...common, bench: 'v2', ...size, ...plan.synth };
 }
 
 /**

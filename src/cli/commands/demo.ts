@@ -29,6 +29,7 @@ interface DemoFlags {
   bench?: string;
   quick?: boolean;
   full?: boolean;
+  fullVariants?: string;
   out: string;
   seed?: string;
   seeds?: string;
@@ -42,6 +43,14 @@ interface DemoFlags {
   spatialScale?: string;
 }
 
+/** A comma-separated list of demo variants. */
+function parseVariants(flag: string, list: string): DemoVariant[] {
+  const vs = list.split(',').map((s) => s.trim());
+  const bad = vs.find((v) => !(v in DEMO_VARIANTS));
+  if (bad !== undefined || vs.length === 0) throw new HfplError('E_CONFIG', `${flag}: '${bad}' is unknown; must be a list of ${Object.keys(DEMO_VARIANTS).join(', ')}`);
+  return vs as DemoVariant[];
+}
+
 /** The plan the flags select (quick / default / full, then --seed(s), --variants, --steps). */
 export function demoPlanFromFlags(f: DemoFlags): DemoPlan {
   if (f.quick && f.full) throw new HfplError('E_CONFIG', '--quick and --full exclude each other');
@@ -52,12 +61,7 @@ export function demoPlanFromFlags(f: DemoFlags): DemoPlan {
   if (f.seed !== undefined) plan.seeds = [numberFlag('--seed', f.seed, true)!];
   if (f.seeds !== undefined) plan.seeds = f.seeds.split(',').map((s) => numberFlag('--seeds', s.trim(), true)!);
   if (plan.seeds.some((s) => s < 0)) throw new HfplError('E_CONFIG', `--seeds: seeds must be integers >= 0, got '${f.seeds ?? f.seed}'`);
-  if (f.variants !== undefined) {
-    const vs = f.variants.split(',').map((s) => s.trim());
-    const bad = vs.find((v) => !(v in DEMO_VARIANTS));
-    if (bad !== undefined || vs.length === 0) throw new HfplError('E_CONFIG', `--variants: '${bad}' is unknown; must be a list of ${Object.keys(DEMO_VARIANTS).join(', ')}`);
-    plan.variants = vs as DemoVariant[];
-  }
+  if (f.variants !== undefined) plan.variants = parseVariants('--variants', f.variants);
   if (f.steps !== undefined) {
     const s = numberFlag('--steps', f.steps, true)!;
     if (s < 1) throw new HfplError('E_CONFIG', `--steps: expected an integer >= 1, got '${f.steps}'`);
@@ -72,6 +76,16 @@ export function demoPlanFromFlags(f: DemoFlags): DemoPlan {
   return plan;
 }
 
+/** The variants `--full` refines: `--full-variants` (a subset of the plan's), else all. */
+export function demoRefinedVariants(f: DemoFlags, plan: DemoPlan): DemoVariant[] {
+  if (f.fullVariants === undefined) return plan.variants;
+  if (!f.full) throw new HfplError('E_CONFIG', '--full-variants goes with --full');
+  const refine = parseVariants('--full-variants', f.fullVariants);
+  const stray = refine.find((v) => !plan.variants.includes(v));
+  if (stray) throw new HfplError('E_CONFIG', `--full-variants: '${stray}' is not among --variants (${plan.variants.join(', ')})`);
+  return refine;
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
@@ -79,6 +93,7 @@ export function registerDemo(program: Command): void {
     .option('--bench <name>', 'synthetic benchmark: v2 (natural-photo miniature, docs/benchmark-v2.md) or v1 (class marks on plain bodies)', 'v2')
     .option('--quick', 'a 1-2 minute variant (fewer images and steps, baseline and +both only)')
     .option('--full', 'the default demo, then the refinement stages (CAM, +CRF, random walk, final segmentation) for each variant')
+    .option('--full-variants <list>', 'with --full: the variants refined (default: every variant of --variants)')
     .option('--out <dir>', 'output folder (data, runs, report.md, panels)', 'runs/demo')
     .option('--seed <n>', 'one seed for every variant (default 0)')
     .option('--seeds <list>', 'several seeds, e.g. 0,1,2: the table shows mean ± spread')
@@ -93,6 +108,7 @@ export function registerDemo(program: Command): void {
     .action(async (f: DemoFlags) => {
       const t0 = performance.now();
       const plan = demoPlanFromFlags(f);
+      const refine = demoRefinedVariants(f, plan);
       if (f.force) rmSync(f.out, { recursive: true, force: true });
       const engine = await initEngine({ threads: numberFlag('--threads', f.threads, true) ?? 1 });
       console.log(`hfpl demo (${f.quick ? 'quick' : f.full ? 'full' : 'default'}): backend ${describeEngine(engine)}; output ${f.out}`);
@@ -105,6 +121,16 @@ export function registerDemo(program: Command): void {
         notes.push(`Caution: ${weak.length} of ${result.rows.length} CAM networks classify poorly on val (mAP < 60%: ` +
           `${weak.map((r) => `${r.variant} seed ${r.seed}`).join(', ')}); their pseudo-labels mostly reflect localisation by a weak classifier, so the comparison says little (BENCHMARK.md).`);
       }
+      if (plan.seeds.length > 1 && plan.variants.length > 1 && plan.variants.includes('baseline')) {
+        // Every variant's CAM stage against the baseline, paired by seed.
+        const camRows = plan.seeds.map((seed) => ({
+          seed, rows: result.rows.filter((r) => r.seed === seed).map((r) => ({ stage: 'CAM' as const, variant: DEMO_VARIANT_LABELS[r.variant], split: 'val', miou: r.miou, contourF: r.contourF, numImages: plan.val })),
+        }));
+        const t = formatStagePairedTable(stagePairedDifferences(camRows));
+        notes.push(`## Paired differences, CAM stage (seeds ${plan.seeds.join(', ')})\n\nEach variant − baseline on the same seed, mean and 95% t interval over seeds, in percentage points.\n\n${t}`);
+        console.log('');
+        console.log(t);
+      }
       const ids = readIdList(join(result.data, 'ImageSets', 'Segmentation', 'val.txt')).slice(0, 4);
       let finalTile: ((row: DemoRow, id: string) => RgbImage[]) | undefined;
       if (f.full) {
@@ -113,12 +139,13 @@ export function registerDemo(program: Command): void {
         const first = plan.seeds[0];
         let firstDirs: { name: string; dir: string }[] = [];
         for (const seed of plan.seeds) {
-          const variants = result.rows.filter((r) => r.seed === seed).map((r) => ({ name: DEMO_VARIANT_LABELS[r.variant], camRun: r.run }));
+          const variants = result.rows.filter((r) => r.seed === seed && refine.includes(r.variant)).map((r) => ({ name: DEMO_VARIANT_LABELS[r.variant], camRun: r.run }));
           console.log(`5. refinement stages for ${variants.map((v) => v.name).join(', ')} (seed ${seed})`);
           const fullOut = join(f.out, 'full', `s${seed}`);
           const full = await runFullStages({
             data: result.data, out: fullOut, variants, seed, spatialScale: plan.spatialScale, camScales: plan.scales,
-            ...(plan.bench === 'v2' ? { segResizeLong: null } : {}),
+            // v2: the segmentation network trains and is tested at the CAM network's scale too.
+            ...(plan.bench === 'v2' ? { segResizeLong: plan.resizeLong, segScales: [0.75, 1, 1.25].map((x) => x * plan.scoreScale) } : {}),
           }, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
           perSeed.push({ seed, rows: full.rows });
           if (seed !== first) continue;
