@@ -100,7 +100,7 @@ const V1_QUICK: DemoPlan = { ...V1_DEFAULT, train: 160, val: 24, pretrainSteps: 
  * Calibrated on the baseline alone (docs/benchmark-v2.md, "Calibration").
  */
 const V2_DEFAULT: DemoPlan = {
-  bench: 'v2', size: null, synth: { bodyCue: 1, partFraction: [0.08, 0.14], minPart: 0.08 }, train: 2000, val: 150, pretrainSteps: 2000, pretrainDropout: 0, fineTuneLr: 0.01, steps: 500, batchSize: 8, backbone: 'tiny', crop: 128,
+  bench: 'v2', size: null, synth: { bodyCue: 1, partFraction: [0.08, 0.14], minPart: 0.08 }, train: 2000, val: 150, pretrainSteps: 3000, pretrainDropout: 0, fineTuneLr: 0.01, steps: 500, batchSize: 8, backbone: 'tiny', crop: 128,
   resizeLong: [128, 192], colorJitter: false, lr: 0.05, scales: [0.25, 0.5, 0.75, 1], scoreScale: 0.5, flip: true, spatialScale: 'auto', variants: ['baseline', 'both'], seeds: [0],
 };
 const V2_QUICK: DemoPlan = { ...V2_DEFAULT, size: [160, 120], train: 160, val: 24, pretrainSteps: 40, steps: 40, crop: 96, resizeLong: [80, 112], scales: [0.5, 1], scoreScale: 0.5 };
