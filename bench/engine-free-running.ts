@@ -20,9 +20,9 @@ import { generateSynthDataset } from '../src/data/synth/generate.js';
 import { runInferCam } from '../src/infer/cam-run.js';
 import { runEval } from '../src/eval/run-eval.js';
 import { DEMO_PLANS_BY_BENCH, demoSynthOptions, demoTrainConfig, type DemoPlan, type DemoVariant } from '../src/train/demo-run.js';
-import { isRunFinished } from '../src/train/checkpoint.js';
+import { readRunResult } from '../src/train/checkpoint.js';
 import { runTrainCam, type TrainCamResult } from '../src/train/train-cam.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mannWhitneyU, meanSd, welchTTest } from '../src/util/two-sample.js';
 
 function arg(name: string, dflt: string): string {
@@ -50,8 +50,7 @@ const out = arg('out', join('runs', 'bench-free-running'));
 const child = arg('child', '');
 
 async function train(data: string, run: string, cfg: ReturnType<typeof demoTrainConfig>): Promise<TrainCamResult> {
-  if (isRunFinished(run)) return JSON.parse(readFileSync(join(run, 'DONE'), 'utf8')) as TrainCamResult;
-  return runTrainCam({ data, out: run, config: cfg, force: true });
+  return readRunResult<TrainCamResult>(run) ?? runTrainCam({ data, out: run, config: cfg, force: true });
 }
 
 async function runChild(path: string): Promise<void> {
@@ -136,8 +135,8 @@ function compareDemos(dirs: string[]): void {
   for (const dir of dirs) {
     const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { rows: { variant: string; seed: number; finalLoss: number; mAP: number; miou: number; contourF: number }[] };
     for (const seed of [...new Set(res.rows.map((r) => r.seed))]) {
-      const done = join(dir, 'runs', `pretrain-s${seed}`, 'DONE');
-      if (existsSync(done)) rows.push({ path: dir, seed, variant: 'pretrain', finalLoss: (JSON.parse(readFileSync(done, 'utf8')) as TrainCamResult).finalLoss, mAP: NaN, miou: NaN, contourF: NaN, engine: '' });
+      const pre = readRunResult<TrainCamResult>(join(dir, 'runs', `pretrain-s${seed}`));
+      if (pre) rows.push({ path: dir, seed, variant: 'pretrain', finalLoss: pre.finalLoss, mAP: NaN, miou: NaN, contourF: NaN, engine: '' });
     }
     for (const r of res.rows) rows.push({ path: dir, seed: r.seed, variant: r.variant, finalLoss: r.finalLoss, mAP: r.mAP, miou: r.miou, contourF: r.contourF, engine: '' });
   }

@@ -27,6 +27,9 @@ import { runInferSeg } from '../infer/infer-seg.js';
 import { resolveSpatialScale, runPipeline, scaledSpatialParams, type PipelineHooks } from './run-pipeline.js';
 import { evaluateStage, isStageDone, markStageDone, readStageMetrics, type PipelineStage, type StageMetrics } from './stage-io.js';
 
+/** Default segmentation test scales of the stages (METHOD: 0.5 ... 1.75; fewer for time). */
+export const FULL_SEG_SCALES: readonly number[] = Object.freeze([0.75, 1, 1.25]);
+
 /** Options of `runFullStages` (defaults sized for the synthetic benchmark on a 2-core CPU). */
 export interface FullStagesOptions {
   /** The demo's data set (VOC layout with `train` and the evaluation split). */
@@ -126,7 +129,7 @@ export async function runFullStages(opts: FullStagesOptions, hooks: PipelineHook
     const r = await runPipeline({
       data: opts.data, out: join(opts.out, v.name), camRun: v.camRun, trainSplit: listFile, evalSplit,
       affSteps: opts.affSteps ?? 300, segSteps: opts.segSteps ?? 600, batchSize: opts.batchSize ?? 8, crop: opts.crop ?? 128,
-      camScales: opts.camScales ?? [0.5, 1, 1.5, 2], segScales: opts.segScales ?? [0.75, 1, 1.25], crfIterations: opts.crfIterations ?? 10,
+      camScales: opts.camScales ?? [0.5, 1, 1.5, 2], segScales: opts.segScales ?? [...FULL_SEG_SCALES], crfIterations: opts.crfIterations ?? 10,
       crfThresholds: opts.crfThresholds ?? [0.15, 0.3], spatialScale: opts.spatialScale ?? 1, segCrf: opts.segCrf ?? true,
       seed: opts.seed ?? 0, ...(opts.segResizeLong !== undefined ? { segResizeLong: opts.segResizeLong } : {}),
     }, hooks);
@@ -191,7 +194,7 @@ async function otherSplitMetrics(
   });
   const segM = await step('infer-seg', o.listFile, async (dir) => {
     await runInferSeg({
-      run: join(o.vdir, 'train-seg'), data: o.data, split: o.listFile, out: dir, scales: o.segScales ?? [0.75, 1, 1.25], flip: true,
+      run: join(o.vdir, 'train-seg'), data: o.data, split: o.listFile, out: dir, scales: o.segScales ?? [...FULL_SEG_SCALES], flip: true,
       crf: o.segCrf && { ...segmentationCrfOptions, scaleFactor: o.crfScaleFactor },
     }, hooks.reporter);
     return evaluateStage({ predDir: dir, data: o.data, split: o.listFile, classNames, dir });

@@ -3,7 +3,7 @@
  * split, the paired difference variant - baseline over seeds (same seed: same data order,
  * initialisation, pre-training and sampling), mean and 95% t interval, of mIoU and contour F.
  */
-import { pairedInterval } from '../util/two-sample.js';
+import { meanSd, pairedInterval } from '../util/two-sample.js';
 import { FULL_STAGE_ROWS, type FullStageName, type FullStageRow } from './full-stages.js';
 
 /** The full-stage rows of one seed. */
@@ -41,7 +41,7 @@ export function stagePairedDifferences(perSeed: SeedStageRows[], baseline = 'bas
         const b = pairs.map((r) => base.get(r.seed)!);
         out.push({
           stage, split, variant, seeds: pairs.map((r) => r.seed),
-          baseline: { miou: mean(b.map((r) => r.miou)), contourF: mean(b.map((r) => r.contourF)) },
+          baseline: { miou: meanSd(b.map((r) => r.miou)).mean, contourF: meanSd(b.map((r) => r.contourF)).mean },
           miou: pairedInterval(pairs.map((r, i) => r.miou - b[i].miou)),
           contourF: pairedInterval(pairs.map((r, i) => r.contourF - b[i].contourF)),
         });
@@ -49,10 +49,6 @@ export function stagePairedDifferences(perSeed: SeedStageRows[], baseline = 'bas
     }
   }
   return out;
-}
-
-function mean(x: number[]): number {
-  return x.reduce((a, v) => a + v, 0) / Math.max(1, x.length);
 }
 
 const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}`;

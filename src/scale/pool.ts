@@ -21,14 +21,23 @@ export type ToMain =
   | { type: 'fatal'; error: TaskErrorInfo }
   | { type: 'finished'; partial: unknown };
 
-/** The compiled worker entry. Under a TypeScript test runner this module is a .ts source: use the build in dist/. */
-export function workerEntry(): URL {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const cut = here.lastIndexOf('/src/scale/');
-    return new URL(`${here.slice(0, cut)}/dist/src/scale/worker-thread.js`);
+/**
+ * The compiled file `file` beside the module at `moduleUrl` (its `import.meta.url`), for
+ * `new Worker`: under a TypeScript test runner that module is a .ts source under src/, so the
+ * build's copy in dist/src/ is used.
+ */
+export function compiledSibling(moduleUrl: string, file: string): URL {
+  if (moduleUrl.endsWith('.ts')) {
+    const cut = moduleUrl.lastIndexOf('/src/');
+    const dir = moduleUrl.slice(cut, moduleUrl.lastIndexOf('/') + 1);
+    return new URL(`${moduleUrl.slice(0, cut)}/dist${dir}${file}`);
   }
-  return new URL('./worker-thread.js', here);
+  return new URL(`./${file}`, moduleUrl);
+}
+
+/** The compiled worker entry of the pool. */
+export function workerEntry(): URL {
+  return compiledSibling(import.meta.url, 'worker-thread.js');
 }
 
 /** Options of `runPool`. */

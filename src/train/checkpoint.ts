@@ -92,3 +92,8 @@ export function loadLatestCheckpoint(run: string): Checkpoint | null {
 export function isRunFinished(run: string): boolean {
   return existsSync(join(run, 'DONE'));
 }
+
+/** What a finished run reported (`<run>/DONE`, e.g. a `TrainCamResult`), or null while it is not finished. */
+export function readRunResult<T>(run: string): T | null {
+  return isRunFinished(run) ? (JSON.parse(readFileSync(join(run, 'DONE'), 'utf8')) as T) : null;
+}

@@ -13,11 +13,10 @@ import type { SynthV2Params } from '../data/synth/v2/params.js';
 import { runEval } from '../eval/run-eval.js';
 import { runInferCam, type InferCamResult } from '../infer/cam-run.js';
 import { silentReporter, type ProgressReporter } from '../util/progress.js';
-import { isRunFinished, listCheckpointSteps } from './checkpoint.js';
+import { listCheckpointSteps, readRunResult } from './checkpoint.js';
 import { resolveTrainCamConfig, type TrainCamConfig } from './config.js';
 import { runTrainCam, type TrainCamResult } from './train-cam.js';
 import { runTrainCamParallel } from './train-cam-parallel.js';
-import { readFileSync } from 'node:fs';
 
 /**
  * The variants: ISL and FSL weights (METHOD 1), and the ISL form: the binomial forms of the
@@ -198,9 +197,10 @@ function hasStarted(run: string): boolean {
 
 /** Trains (or resumes, or reuses) one CAM run. */
 async function trainOnce(data: string, run: string, config: TrainCamConfig, what: string, log: (l: string) => void, reporter: ProgressReporter): Promise<TrainCamResult> {
-  if (isRunFinished(run)) {
+  const done = readRunResult<TrainCamResult>(run);
+  if (done) {
     log(`${what}: already trained (${run})`);
-    return JSON.parse(readFileSync(join(run, 'DONE'), 'utf8')) as TrainCamResult;
+    return done;
   }
   const resume = hasStarted(run);
   log(`${what}: ${config.steps} steps${resume ? ' (resuming)' : ''}`);
@@ -235,10 +235,12 @@ export async function runDemo(out: string, plan: DemoPlan, hooks: DemoHooks = {}
     });
     const trained = new Map<string, TrainCamResult>();
     const todo = jobs.filter((j) => {
-      if (!isRunFinished(j.run)) return true;
-      log(`${j.what}: already trained (${j.run})`);
-      trained.set(j.run, JSON.parse(readFileSync(join(j.run, 'DONE'), 'utf8')) as TrainCamResult);
-      return false;
+      const done = readRunResult<TrainCamResult>(j.run);
+      if (done) {
+        log(`${j.what}: already trained (${j.run})`);
+        trained.set(j.run, done);
+      }
+      return !done;
     });
     if (parallel > 1 && todo.length > 1) {
       for (const j of todo) log(`${j.what}: ${j.config.steps} steps${hasStarted(j.run) ? ' (resuming)' : ''}, ${Math.min(parallel, todo.length)} at once`);

@@ -54,22 +54,34 @@ export interface LabelBatchOptions {
 }
 
 /**
+ * Copies `channels` planes of a W x H map (channel-major) through the geometry of `p` with
+ * nearest sampling at pixel centres (resize, flip, crop) into `out`, crop x crop per plane;
+ * the padding keeps what `out` was filled with.
+ */
+function resampleNearest(src: ArrayLike<number>, channels: number, width: number, height: number, p: AugmentParams, crop: number, out: Uint8Array | Float32Array): void {
+  const { width: W, height: H, cropW, cropH } = p;
+  const cols = new Int32Array(cropW);
+  for (let x = 0; x < cropW; x++) {
+    const X = p.flip ? W - 1 - (p.imgLeft + x) : p.imgLeft + x;
+    cols[x] = Math.min(width - 1, Math.floor(((X + 0.5) * width) / W));
+  }
+  for (let c = 0; c < channels; c++) {
+    const plane = c * width * height;
+    for (let y = 0; y < cropH; y++) {
+      const sy = Math.min(height - 1, Math.floor(((p.imgTop + y + 0.5) * height) / H));
+      const from = plane + sy * width, to = c * crop * crop + (p.contTop + y) * crop + p.contLeft;
+      for (let x = 0; x < cropW; x++) out[to + x] = src[from + cols[x]];
+    }
+  }
+}
+
+/**
  * Applies the geometry of `p` (resize, flip, crop) to a label map with nearest sampling;
  * returns crop x crop labels with 255 in the padding.
  */
 export function augmentLabels(map: LabelMap, p: AugmentParams, crop: number): Uint8Array {
   const out = new Uint8Array(crop * crop).fill(IGNORE_LABEL);
-  const { width: W, height: H, cropW, cropH } = p;
-  const cols = new Int32Array(cropW);
-  for (let x = 0; x < cropW; x++) {
-    const X = p.flip ? W - 1 - (p.imgLeft + x) : p.imgLeft + x;
-    cols[x] = Math.min(map.width - 1, Math.floor(((X + 0.5) * map.width) / W));
-  }
-  for (let y = 0; y < cropH; y++) {
-    const sy = Math.min(map.height - 1, Math.floor(((p.imgTop + y + 0.5) * map.height) / H));
-    const src = sy * map.width, dst = (p.contTop + y) * crop + p.contLeft;
-    for (let x = 0; x < cropW; x++) out[dst + x] = map.data[src + cols[x]];
-  }
+  resampleNearest(map.data, 1, map.width, map.height, p, crop, out);
   return out;
 }
 
@@ -79,23 +91,9 @@ export function augmentLabels(map: LabelMap, p: AugmentParams, crop: number): Ui
  * score maps together into a zero container, tool/imutils.py:103-127).
  */
 export function augmentScores(map: ScoreMap, p: AugmentParams, crop: number): ScoreMap {
-  const C = map.channels, px = crop * crop;
-  const out = new Float32Array(C * px);
-  const { width: W, height: H, cropW, cropH } = p;
-  const cols = new Int32Array(cropW);
-  for (let x = 0; x < cropW; x++) {
-    const X = p.flip ? W - 1 - (p.imgLeft + x) : p.imgLeft + x;
-    cols[x] = Math.min(map.width - 1, Math.floor(((X + 0.5) * map.width) / W));
-  }
-  for (let c = 0; c < C; c++) {
-    const plane = c * map.width * map.height;
-    for (let y = 0; y < cropH; y++) {
-      const sy = Math.min(map.height - 1, Math.floor(((p.imgTop + y + 0.5) * map.height) / H));
-      const src = plane + sy * map.width, dst = c * px + (p.contTop + y) * crop + p.contLeft;
-      for (let x = 0; x < cropW; x++) out[dst + x] = map.data[src + cols[x]];
-    }
-  }
-  return { data: out, channels: C, width: crop, height: crop };
+  const out = new Float32Array(map.channels * crop * crop);
+  resampleNearest(map.data, map.channels, map.width, map.height, p, crop, out);
+  return { data: out, channels: map.channels, width: crop, height: crop };
 }
 
 function mix(seed: number, a: number, b: number): number {

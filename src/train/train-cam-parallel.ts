@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { HfplError } from '../errors.js';
+import { compiledSibling } from '../scale/pool.js';
 import type { TaskErrorInfo } from '../scale/tasks.js';
 import { silentReporter, type ProgressEvent, type ProgressReporter } from '../util/progress.js';
 import type { TrainCamOptions, TrainCamResult } from './train-cam.js';
@@ -18,15 +19,6 @@ export type TrainThreadMessage =
   | { type: 'step'; event: ProgressEvent }
   | { type: 'done'; result: TrainCamResult }
   | { type: 'error'; error: TaskErrorInfo };
-
-function threadEntry(): URL {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const cut = here.lastIndexOf('/src/train/');
-    return new URL(`${here.slice(0, cut)}/dist/src/train/train-cam-thread.js`);
-  }
-  return new URL('./train-cam-thread.js', here);
-}
 
 /** One training of `runTrainCamParallel`: the options of `runTrainCam` and a name for the log. */
 export interface ParallelTrainJob {
@@ -50,7 +42,7 @@ export async function runTrainCamParallel(
   const totals = jobs.map((j) => (j.opts.config.steps ?? 0) * j.opts.config.batchSize);
   let started = false, next = 0, failure: Error | null = null;
   const runOne = (i: number) => new Promise<void>((resolve) => {
-    const w = new Worker(threadEntry(), { workerData: { opts: jobs[i].opts, threads: hooks.threads ?? 1 }, execArgv: [] });
+    const w = new Worker(compiledSibling(import.meta.url, 'train-cam-thread.js'), { workerData: { opts: jobs[i].opts, threads: hooks.threads ?? 1 }, execArgv: [] });
     w.on('message', (m: TrainThreadMessage) => {
       if (m.type === 'log') log(`${jobs[i].name}: ${m.line}`);
       else if (m.type === 'start') {

@@ -16,9 +16,9 @@ export function tQuantile975(df: number): number {
 /** Mean and 95% t interval of paired differences `d` (n >= 2; the interval is [mean, mean] for n = 1). */
 export function pairedInterval(d: number[]): { n: number; mean: number; lo: number; hi: number } {
   const n = d.length;
-  const mean = d.reduce((a, b) => a + b, 0) / Math.max(1, n);
+  if (n === 0) return { n, mean: 0, lo: 0, hi: 0 };
+  const { mean, sd } = meanSd(d);
   if (n < 2) return { n, mean, lo: mean, hi: mean };
-  const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
   const half = tQuantile975(n - 1) * (sd / Math.sqrt(n));
   return { n, mean, lo: mean - half, hi: mean + half };
 }

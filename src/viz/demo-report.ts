@@ -9,16 +9,16 @@ import { readCamFile } from '../eval/cam-files.js';
 import { pseudoLabelFromCams } from '../infer/pseudo-labels.js';
 import { DEMO_VARIANT_LABELS, type DemoResult, type DemoRow, type DemoVariant } from '../train/demo-run.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { meanSd } from '../util/two-sample.js';
 import type { RgbImage } from '../data/types.js';
 import { colorizeLabels, heatmapOverlay, maxOverMaps } from './colormap.js';
 import { composeGrid, writeRgbPng } from './panels.js';
 
-/** Mean and sample standard deviation (0 for one value). */
+/** Mean and sample standard deviation (0 for one value; both 0 for none): `meanSd` of src/util/two-sample.ts. */
 export function meanStd(values: number[]): { mean: number; std: number } {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, n);
-  const std = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std };
+  if (values.length === 0) return { mean: 0, std: 0 };
+  const { mean, sd } = meanSd(values);
+  return { mean, std: sd };
 }
 
 /** Aggregated figures of one variant over its seeds. */

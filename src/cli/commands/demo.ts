@@ -15,7 +15,7 @@ import { readIdList } from '../../eval/run-eval.js';
 import { join } from 'node:path';
 import { numberFlag } from './train-cam.js';
 import { parseSpatialScale } from './pipeline.js';
-import { formatFullStagesTable, runFullStages } from '../../pipeline/full-stages.js';
+import { FULL_SEG_SCALES, formatFullStagesTable, runFullStages } from '../../pipeline/full-stages.js';
 import { formatStagePairedTable, stagePairedDifferences, type SeedStageRows } from '../../pipeline/stage-paired.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { formatAffinityDiagnostics } from '../../infer/affinity-diagnostics.js';
@@ -147,7 +147,7 @@ export function registerDemo(program: Command): void {
             // (pseudo-label stages on the training images, the final segmentation on val): 30% less time a seed.
             data: result.data, out: fullOut, variants, seed, spatialScale: plan.spatialScale, camScales: plan.scales, bothSplits: seed === first,
             // v2: the segmentation network trains and is tested at the CAM network's scale too.
-            ...(plan.bench === 'v2' ? { segResizeLong: plan.resizeLong, segScales: [0.75, 1, 1.25].map((x) => x * plan.scoreScale) } : {}),
+            ...(plan.bench === 'v2' ? { segResizeLong: plan.resizeLong, segScales: FULL_SEG_SCALES.map((x) => x * plan.scoreScale) } : {}),
           }, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
           perSeed.push({ seed, rows: full.rows });
           if (seed !== first) continue;
@@ -164,8 +164,7 @@ export function registerDemo(program: Command): void {
           console.log(table);
           for (const w of why) console.log(w);
         }
-        const dirs = firstDirs;
-        finalTile = (row, id) => dirs.filter((d) => d.name === DEMO_VARIANT_LABELS[row.variant]).map((d) => finalSegTile(d, id));
+        finalTile = (row, id) => firstDirs.filter((d) => d.name === DEMO_VARIANT_LABELS[row.variant]).map((d) => finalSegTile(d, id));
         // Rows every seed has (the first seed also has the other split of each stage).
         const paired = stagePairedDifferences(perSeed).filter((r) => plan.seeds.length === 1 || r.seeds.length === plan.seeds.length);
         if (paired.length > 0) {
