@@ -17,6 +17,7 @@ import { listCheckpointSteps, readRunResult } from './checkpoint.js';
 import { resolveTrainCamConfig, type TrainCamConfig } from './config.js';
 import { runTrainCam, type TrainCamResult } from './train-cam.js';
 import { runTrainCamParallel } from './train-cam-parallel.js';
+import { replicasUnsupported } from './cam-replicas.js';
 
 /**
  * The variants: ISL and FSL weights (METHOD 1), and the ISL form: the binomial forms of the
@@ -153,6 +154,12 @@ export interface DemoHooks {
    * inference and evaluation; default 1 (all in this thread). Results do not depend on it.
    */
   parallel?: number;
+  /**
+   * Data-parallel replicas of the backbone pre-training (`cam-replicas.ts`: wasm or cpu engine;
+   * with the libtorch kernels it stays 1, they use threads of their own); default 1. Unlike
+   * `parallel` this changes the pre-training's result, by float32 rounding only.
+   */
+  replicas?: number;
 }
 
 /** The run folder of a seed's pre-training. */
@@ -196,15 +203,16 @@ function hasStarted(run: string): boolean {
 }
 
 /** Trains (or resumes, or reuses) one CAM run. */
-async function trainOnce(data: string, run: string, config: TrainCamConfig, what: string, log: (l: string) => void, reporter: ProgressReporter): Promise<TrainCamResult> {
+async function trainOnce(data: string, run: string, config: TrainCamConfig, what: string, log: (l: string) => void, reporter: ProgressReporter, replicas = 1): Promise<TrainCamResult> {
   const done = readRunResult<TrainCamResult>(run);
   if (done) {
     log(`${what}: already trained (${run})`);
     return done;
   }
   const resume = hasStarted(run);
-  log(`${what}: ${config.steps} steps${resume ? ' (resuming)' : ''}`);
-  return runTrainCam({ data, out: run, config, resume, log }, reporter);
+  const n = replicasUnsupported(config, replicas) === null ? replicas : 1;
+  log(`${what}: ${config.steps} steps${resume ? ' (resuming)' : ''}${n > 1 ? `, ${n} data-parallel replicas` : ''}`);
+  return runTrainCam({ data, out: run, config, resume, log, replicas: n }, reporter);
 }
 
 /** Runs the demo; see the module comment. Rows are in (seed, variant) order. */
@@ -223,7 +231,7 @@ export async function runDemo(out: string, plan: DemoPlan, hooks: DemoHooks = {}
     let pretrained: string | null = null;
     if (plan.pretrainSteps > 0) {
       const run = demoPretrainRun(out, seed);
-      await trainOnce(data, run, demoTrainConfig(plan, null, seed), `2a. backbone pre-training (baseline losses), seed ${seed}`, log, reporter);
+      await trainOnce(data, run, demoTrainConfig(plan, null, seed), `2a. backbone pre-training (baseline losses), seed ${seed}`, log, reporter, hooks.replicas ?? 1);
       pretrained = join(run, 'model.json');
     }
     // The variants' fine-tuning, `parallel` at a time; then each variant's inference and evaluation.

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
 import { HfplError } from '../errors.js';
+import { replicaGroup, type ReplicaGroup } from '../engine/replicas.js';
 import { applyBnUpdates, type BnUpdate, type ForwardContext } from '../models/layers.js';
 import type { Param, ParamStore } from '../models/params.js';
 import { readPretrainedWeights } from '../models/reference/project-names.js';
@@ -169,25 +170,60 @@ export type PartsLoss = (ctx: ForwardContext) => { total: tf.Scalar; parts: Reco
 
 /**
  * One training step: gradients of `loss(ctx)` over `vars`, the SGD update at `step` and the
- * batch-norm statistics of the forward pass (dropout seeded by `seed` and `step`). Returns the loss and its parts as numbers; the
- * step's tensors are disposed (the caller's inputs are not).
+ * batch-norm statistics of the forward pass (dropout seeded by `seed` and `step`). Returns the
+ * loss and its parts as numbers; the step's tensors are disposed (the caller's inputs are not).
+ *
+ * Under data-parallel replicas (`engine/replicas.ts`) each replica passes the loss of its
+ * shard and `replicaWeight` = shard size / batch size: the weighted losses and their gradients
+ * are summed over the replicas (the whole batch's mean and its gradient), so every replica
+ * applies the same update.
  */
-export async function sgdStep(opt: PolySgd, step: number, vars: tf.Variable[], loss: PartsLoss, seed = 0): Promise<{ loss: number; parts: Record<string, number> }> {
+export async function sgdStep(opt: PolySgd, step: number, vars: tf.Variable[], loss: PartsLoss, seed = 0, replicaWeight = 1): Promise<{ loss: number; parts: Record<string, number> }> {
   const bnUpdates: BnUpdate[] = [];
+  const group = replicaGroup();
+  const replicated = group !== null && group.size > 1;
   let kept: Record<string, tf.Scalar> = {};
   // Dropout masks depend on (seed, step) only, so a resumed run draws the same masks.
   const dropoutSeed = (Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) + step) >>> 0;
   const { value, grads } = tf.variableGrads(() => {
     const l = loss({ training: true, bnUpdates, dropoutSeed });
     kept = Object.fromEntries(Object.entries(l.parts).map(([k, v]) => [k, tf.keep(v)]));
-    return l.total;
+    return replicated ? tf.mul(l.total, replicaWeight) : l.total;
   }, vars);
-  opt.step(step, grads);
+  const summed = replicated ? sumOverReplicas(group, vars, grads) : grads;
+  opt.step(step, summed);
   applyBnUpdates(bnUpdates);
-  const lossVal = (await value.data())[0];
-  const parts = Object.fromEntries(Object.entries(kept).map(([k, v]) => [k, v.dataSync()[0]]));
+  let lossVal = (await value.data())[0];
+  let parts = Object.fromEntries(Object.entries(kept).map(([k, v]) => [k, v.dataSync()[0]]));
+  if (replicated) {
+    const names = Object.keys(parts);
+    const r = group.allReduceSum(Float64Array.from([lossVal, ...names.map((k) => parts[k] * replicaWeight)]));
+    lossVal = r[0];
+    parts = Object.fromEntries(names.map((k, i) => [k, r[i + 1]]));
+  }
   tf.dispose([value, ...Object.values(grads), ...Object.values(kept)]);
+  if (summed !== grads) tf.dispose(Object.values(summed));
   return { loss: lossVal, parts };
+}
+
+/** Gradients summed over the replicas, keyed by variable name (a missing gradient counts as zeros). */
+function sumOverReplicas(group: ReplicaGroup, vars: tf.Variable[], grads: tf.NamedTensorMap): tf.NamedTensorMap {
+  const sizes = vars.map((v) => v.size);
+  const flat = new Float64Array(sizes.reduce((a, b) => a + b, 0));
+  let off = 0;
+  vars.forEach((v, i) => {
+    const g = grads[v.name];
+    if (g) flat.set(g.dataSync() as Float32Array, off);
+    off += sizes[i];
+  });
+  const total = group.allReduceSum(flat);
+  const out: tf.NamedTensorMap = {};
+  off = 0;
+  vars.forEach((v, i) => {
+    out[v.name] = tf.tensor(Float32Array.from(total.subarray(off, off + sizes[i])), v.shape, 'float32');
+    off += sizes[i];
+  });
+  return out;
 }
 
 /** Ends a run: final weights (`model.json` + `weights.bin` with `meta`), `DONE` holding `result`, the reporter's end. */

@@ -5,6 +5,7 @@
  * (seed, step), and a checkpoint holds weights, BN statistics and momentum buffers.
  */
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { HfplError } from '../errors.js';
 import { Rng } from '../engine/random.js';
 import { BatchLoader, disposeBatch } from '../data/loader.js';
@@ -14,6 +15,7 @@ import type { CamModelMeta } from '../models/load-model.js';
 import { SeamNet } from '../models/seam-net.js';
 import { JsonlWriter, silentReporter, type ProgressReporter } from '../util/progress.js';
 import { camStepLoss } from './cam-step.js';
+import { CamReplicas, replicasUnsupported } from './cam-replicas.js';
 import { seamStepLoss } from './seam-step.js';
 import { saveCheckpoint, type TrainState } from './checkpoint.js';
 import { trainCamConfigSchema, type TrainCamConfig } from './config.js';
@@ -33,6 +35,11 @@ export interface TrainCamOptions {
   force?: boolean;
   /** Notes (e.g. the pretrained-weights report) go here; default none. */
   log?: (line: string) => void;
+  /**
+   * Data-parallel replicas, one thread each (`cam-replicas.ts`; wasm or cpu backend, the
+   * pre-training's loss); default 1. Not part of the config: a run may resume with another count.
+   */
+  replicas?: number;
 }
 
 /** What a finished training run reports (also written to `<run>/DONE`). */
@@ -57,6 +64,10 @@ export async function runTrainCam(opts: TrainCamOptions, reporter: ProgressRepor
   const cfg = opts.config;
   const run = opts.out;
   const log = opts.log ?? (() => {});
+  const replicas = opts.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1) throw new HfplError('E_CONFIG', `train-cam: replicas must be a positive integer, got ${replicas}`);
+  const unsupported = replicasUnsupported(cfg, replicas);
+  if (unsupported) throw new HfplError('E_CONFIG', `train-cam: ${replicas} replicas cannot train ${unsupported}; use 1`);
   prepareRunDir(run, cfg, { resume: opts.resume ?? false, force: opts.force ?? false, schema: trainCamConfigSchema });
 
   const split = readVocSplit(opts.data, cfg.data.split);
@@ -81,6 +92,7 @@ export async function runTrainCam(opts: TrainCamOptions, reporter: ProgressRepor
     std: [...loader.augment.std],
   };
   const { trainable, opt } = buildOptimizer(model, cfg.optim, maxSteps);
+  let team: CamReplicas | null = null;
 
   try {
     let state: TrainState = await restoreOrInit(model.store, opt, {
@@ -95,13 +107,19 @@ export async function runTrainCam(opts: TrainCamOptions, reporter: ProgressRepor
     const t0 = performance.now();
     let lastLoss = NaN;
     let logT = t0, logStep = startStep;
+    if (state.step < maxSteps && replicas > 1) {
+      team = await CamReplicas.start(replicas, { config: cfg, numClasses: K, maxSteps, weights: model.store.namedTensors(), optimizer: opt.state() });
+    }
     if (state.step < maxSteps) {
       for await (const batch of loader.batches({ startEpoch: state.epoch, startBatch: state.batch })) {
         const step = state.step;
+        // With replicas this thread computes the first shard (the others get theirs posted).
+        const shard = team ? team.dispatch(step, islSeed(cfg.seed, step), batch.images, batch.labels) : null;
         const { loss: lossVal, parts: partVals } = await sgdStep(opt, step, varList, (ctx) => {
-          const inp = { images: batch.images, raw: batch.raw, labels: batch.labels, islSeed: islSeed(cfg.seed, step) };
+          const inp = { images: shard?.images ?? batch.images, raw: batch.raw, labels: shard?.labels ?? batch.labels, islSeed: islSeed(cfg.seed, step) };
           return model instanceof SeamNet ? seamStepLoss(model, inp, cfg, ctx) : camStepLoss(model, inp, cfg, ctx);
-        }, cfg.seed);
+        }, cfg.seed, shard?.weight ?? 1);
+        if (shard) tf.dispose([shard.images, shard.labels]);
         disposeBatch(batch);
         if (!Number.isFinite(lossVal)) throw new HfplError('E_RUN', `${run}: loss is ${lossVal} at step ${step + 1}; lower optim.lr`);
         lastLoss = lossVal;
@@ -123,10 +141,16 @@ export async function runTrainCam(opts: TrainCamOptions, reporter: ProgressRepor
         }
       }
     }
+    await team?.stop();
+    team = null;
     const seconds = (performance.now() - t0) / 1000;
     const imagesPerSec = ((state.step - startStep) * cfg.batchSize) / Math.max(1e-9, seconds);
     const result: TrainCamResult = { run, steps: state.step, startStep, seconds, imagesPerSec, finalLoss: lastLoss, numClasses: K };
     return await finishRun(run, model.store, meta, result, reporter);
+  } catch (e) {
+    if (!team) throw e;
+    await team.abort();
+    throw team.error ?? e;
   } finally {
     opt.dispose();
     model.dispose();

@@ -40,6 +40,7 @@ interface DemoFlags {
   quiet?: boolean;
   threads?: string;
   parallel?: string;
+  replicas?: string;
   spatialScale?: string;
 }
 
@@ -104,6 +105,7 @@ export function registerDemo(program: Command): void {
     .option('--quiet', 'no progress bars')
     .option('--spatial-scale <auto|s>', 'with --full: scale the CRF sxy and the pair / walk radius by s (auto = long side / 500; 1 = the reference values; default auto for v2, 1 for v1)')
     .option('--parallel <n>', `fine-tuning variants trained at once (a thread each) and image workers of inference and evaluation; results do not depend on it (default: every core, ${availableParallelism()} here)`)
+    .option('--replicas <n>', `data-parallel replicas of the backbone pre-training on the wasm or cpu engine (a thread each; the result changes by float32 rounding only); the libtorch kernels use --threads instead (default: every core, ${availableParallelism()} here)`)
     .option('--threads <n>', 'intra-op threads of the native (libtorch) kernels, when built (default 1)')
     .action(async (f: DemoFlags) => {
       const t0 = performance.now();
@@ -114,7 +116,9 @@ export function registerDemo(program: Command): void {
       console.log(`hfpl demo (${f.quick ? 'quick' : f.full ? 'full' : 'default'}): backend ${describeEngine(engine)}; output ${f.out}`);
       const parallel = numberFlag('--parallel', f.parallel, true) ?? availableParallelism();
       if (parallel < 1) throw new HfplError('E_CONFIG', `--parallel: expected an integer >= 1, got '${f.parallel}'`);
-      const result = await runDemo(f.out, plan, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar'), parallel });
+      const replicas = numberFlag('--replicas', f.replicas, true) ?? availableParallelism();
+      if (replicas < 1) throw new HfplError('E_CONFIG', `--replicas: expected an integer >= 1, got '${f.replicas}'`);
+      const result = await runDemo(f.out, plan, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar'), parallel, replicas });
       const notes = [`Backend: ${describeEngine(engine)}.`];
       const weak = result.rows.filter((r) => r.mAP < 0.6);
       if (weak.length > 0) {

@@ -41,6 +41,7 @@ interface TrainCamFlags {
   force?: boolean;
   quiet?: boolean;
   threads?: string;
+  replicas?: string;
 }
 
 /** Config overrides from the flags (only the flags given). */
@@ -90,12 +91,13 @@ export function registerTrainCam(program: Command): void {
     .option('--force', 'overwrite a finished or unfinished run in --out')
     .option('--quiet', 'no progress bar')
     .option('--threads <n>', 'intra-op threads of the native (libtorch) kernels, when built (default $HFPL_THREADS, else every core)')
+    .option('--replicas <n>', 'data-parallel replicas, one thread each, on the wasm or cpu backend (the GAP loss without dropout, e.g. a pre-training; default 1)')
     .action(async (f: TrainCamFlags) => {
       const config = resolveTrainCamConfig({ preset: f.preset, file: f.config, overrides: trainCamOverrides(f) });
       const engine = await initEngine({ threads: numberFlag('--threads', f.threads, true) ?? defaultTrainingThreads() });
       console.log(`train-cam: backend ${describeEngine(engine)}; run ${f.out}`);
       const r = await runTrainCam(
-        { data: f.data, out: f.out, config, resume: f.resume, force: f.force, log: (l) => console.log(l) },
+        { data: f.data, out: f.out, config, resume: f.resume, force: f.force, log: (l) => console.log(l), replicas: numberFlag('--replicas', f.replicas, true) ?? 1 },
         createReporter(f.quiet ? 'silent' : 'bar'),
       );
       console.log(`train-cam: ${r.steps} steps (${r.steps - r.startStep} in this process) in ${r.seconds.toFixed(1)} s, ${r.imagesPerSec.toFixed(1)} images/s, final loss ${r.finalLoss.toFixed(4)}; weights ${f.out}/model.json`);

@@ -12,13 +12,31 @@
  * one write pass each way), on the wasm heap directly for the wasm backend and on the stored
  * arrays for the cpu backend. (XNNPACK sums were tried: ones[1, M] @ X repacks X as weights on
  * every call and was no faster, and float32 sums over M are less exact.)
+ *
+ * Under data-parallel replicas (`../replicas.ts`) the per-channel sums and the element count
+ * are summed over all replicas before use (synchronised BN): each replica normalises its shard
+ * with the whole batch's statistics and gets its part of the whole batch's gradient.
  */
 import { util, type KernelBackend, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NamedAttrMap, NamedTensorInfoMap } from '@tensorflow/tfjs-core';
+import { replicaGroup } from '../replicas.js';
 
 export const BATCH_NORM_TRAIN = 'HfplBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'HfplBatchNormTrainGrad';
+
+/** Per-channel sums a and b and the count m, summed over the replicas of this thread's group (unchanged without one). */
+function reduceOverReplicas(a: Float64Array, b: Float64Array, m: number): [Float64Array, Float64Array, number] {
+  const group = replicaGroup();
+  if (!group || group.size === 1) return [a, b, m];
+  const c = a.length;
+  const packed = new Float64Array(2 * c + 1);
+  packed.set(a, 0);
+  packed.set(b, c);
+  packed[2 * c] = m;
+  const r = group.allReduceSum(packed);
+  return [r.subarray(0, c), r.subarray(c, 2 * c), r[2 * c]];
+}
 
 /** Forward pass on raw arrays: fills y, mean and (biased) variance. */
 export function batchNormTrainForward(
@@ -26,8 +44,8 @@ export function batchNormTrainForward(
   y: Float32Array, mean: Float32Array, variance: Float32Array,
 ): void {
   const c = gamma.length;
-  const m = x.length / c;
-  const s1 = new Float64Array(c), s2 = new Float64Array(c);
+  let m = x.length / c;
+  let s1: Float64Array = new Float64Array(c), s2: Float64Array = new Float64Array(c);
   for (let i = 0; i < x.length; i += c) {
     for (let k = 0; k < c; k++) {
       const v = x[i + k];
@@ -35,6 +53,7 @@ export function batchNormTrainForward(
       s2[k] += v * v;
     }
   }
+  [s1, s2, m] = reduceOverReplicas(s1, s2, m);
   const scale = new Float32Array(c), shift = new Float32Array(c);
   for (let k = 0; k < c; k++) {
     const mu = s1[k] / m;
@@ -55,7 +74,6 @@ export function batchNormTrainBackward(
   dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
 ): void {
   const c = gamma.length;
-  const m = x.length / c;
   const sdy = new Float64Array(c), sdyx = new Float64Array(c);
   for (let i = 0; i < x.length; i += c) {
     for (let k = 0; k < c; k++) {
@@ -64,13 +82,16 @@ export function batchNormTrainBackward(
       sdyx[k] += g * x[i + k];
     }
   }
+  // dgamma and dbeta are this shard's part (sgdStep sums parameter gradients over replicas);
+  // dx needs the whole batch's sums.
+  const [tdy, tdyx, m] = reduceOverReplicas(sdy, sdyx, x.length / c);
   const a = new Float32Array(c), b = new Float32Array(c), d = new Float32Array(c);
   for (let k = 0; k < c; k++) {
     const inv = 1 / Math.sqrt(variance[k] + eps);
-    const db = sdy[k];
-    const dg = (sdyx[k] - mean[k] * sdy[k]) * inv; // sum dy * xhat
-    dbeta[k] = db;
-    dgamma[k] = dg;
+    dbeta[k] = sdy[k];
+    dgamma[k] = (sdyx[k] - mean[k] * sdy[k]) * inv; // sum dy * xhat
+    const db = tdy[k];
+    const dg = (tdyx[k] - mean[k] * tdy[k]) * inv;
     // dx = gamma*inv*dy - gamma*inv/M * (db + xhat*dg), xhat = (x - mean)*inv
     const gi = gamma[k] * inv;
     a[k] = gi;
