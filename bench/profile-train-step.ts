@@ -1,17 +1,24 @@
 /**
- * Per-kernel profile of a training step of the benchmark network (src/models/benchmark-net.ts).
+ * Per-kernel profile of a training step of the benchmark network (src/models/benchmark-net.ts),
+ * or with `--net cam` of the demo's backbone pre-training (CAM network, tiny backbone, GAP loss,
+ * crop 128, batch 8; `--batch 4` is one replica's shard under `--replicas 2`).
  * Every kernel of the active backend is wrapped to add up its CPU time (process.cpuUsage: steadier
  * than wall time on a shared machine) and calls; kernels called from inside other kernels count
  * toward their caller. "(outside kernels)" is the rest of the step: engine, tape and JS glue.
  *
- * Usage: node dist/bench/profile-train-step.js [--steps 3] [--batch 8] [--size 128] [--by-shape] [--no-native]
+ * Usage: node dist/bench/profile-train-step.js [--net bench|cam] [--steps 3] [--batch 8] [--size 128] [--by-shape] [--no-native]
  * Last line: {"backend", "cpu_ms_per_step", "kernels": {name: {cpu_ms, calls}}} (per step).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc } from '@tensorflow/tfjs-core';
 import { initEngine } from '../src/engine/init.js';
+import { refreshRegistrations } from '../src/engine/guard.js';
 import { BenchmarkNet } from '../src/models/benchmark-net.js';
 import { Rng } from '../src/engine/random.js';
+import { CamNet } from '../src/models/cam-net.js';
+import { camStepLoss } from '../src/train/cam-step.js';
+import { DEMO_PLANS, demoTrainConfig } from '../src/train/demo-run.js';
+import { buildOptimizer, sgdStep } from '../src/train/run-setup.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,6 +58,8 @@ function instrument(backend: string): void {
     tf.unregisterKernel(name, backend);
     tf.registerKernel({ ...config, kernelFunc: wrapped, setupFunc: undefined });
   }
+  // hfpl's models restore the kernels initEngine() registered: make the wrapped ones the expected state.
+  refreshRegistrations(backend);
 }
 
 async function main(): Promise<void> {
@@ -59,13 +68,26 @@ async function main(): Promise<void> {
   const rng = new Rng(1);
   const x = tf.tensor4d(new Float32Array(batch * size * size * 3).map(() => rng.normal()), [batch, size, size, 3]);
   const y = tf.tensor2d(new Float32Array(batch * 20).map(() => (rng.bernoulli(0.15) ? 1 : 0)), [batch, 20]);
-  const net = new BenchmarkNet({ seed: 0 });
-  net.step(x, y);
+  let step: () => Promise<void>, dispose: () => void;
+  if (process.argv.includes('--net') && process.argv[process.argv.indexOf('--net') + 1] === 'cam') {
+    const cfg = { ...demoTrainConfig(DEMO_PLANS.default, null, 0), batchSize: batch };
+    const cam = new CamNet({ head: 'cam', numClasses: 20, backbone: cfg.model.backbone, dropout: cfg.model.dropout }, 0);
+    const { trainable, opt } = buildOptimizer(cam, cfg.optim, 1000);
+    const vars = trainable.map((p) => p.variable);
+    let n = 0;
+    step = async () => { await sgdStep(opt, n++, vars, (ctx) => camStepLoss(cam, { images: x, labels: y, islSeed: 0 }, cfg, ctx)); };
+    dispose = () => { opt.dispose(); cam.dispose(); };
+  } else {
+    const net = new BenchmarkNet({ seed: 0 });
+    step = async () => { net.step(x, y); };
+    dispose = () => net.dispose();
+  }
+  await step();
   instrument(tf.getBackend());
   const w0 = performance.now(), c0 = cpuMs();
-  for (let s = 0; s < steps; s++) net.step(x, y);
+  for (let s = 0; s < steps; s++) await step();
   const stepCpu = (cpuMs() - c0) / steps, stepWall = (performance.now() - w0) / steps;
-  net.dispose();
+  dispose();
   tf.dispose([x, y]);
   const rows = [...stats.entries()]
     .map(([name, e]) => ({ name, ms: e.ms / steps, calls: e.calls / steps }))

@@ -176,6 +176,10 @@ function im2colT(backend: BackendWasm, xt: TensorInfo, info: backend_util.Conv2D
   const dv = heapF32(backend, out), sv = heapF32(backend, xt);
   const heap = new Float32Array(dv.buffer);
   const dBase = dv.byteOffset / 4, sBase = sv.byteOffset / 4;
+  if (sh === 1 && sw === 1 && wo === w && sBase > w) {
+    im2colTPlanes(heap, dBase, sBase, info);
+    return out;
+  }
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       // valid ow range for this kw: 0 <= ow*sw + j*dw - left < w
@@ -203,6 +207,51 @@ function im2colT(backend: BackendWasm, xt: TensorInfo, info: backend_util.Conv2D
     }
   }
   return out;
+}
+
+/**
+ * `im2colT` for stride 1 and an output as wide as the input (the "same" 3x3 convolutions): per
+ * tap (kh, kw), channel and image, row oh of the output plane is row oh + kh*dh - top of the
+ * input shifted by off = kw*dw - left columns, so the valid rows are one contiguous copy of the
+ * input plane shifted by (kh*dh - top) * W + off; the |off| columns that wrapped into the
+ * neighbouring row are zeroed afterwards. One memmove per plane instead of one per row.
+ * (Needs sBase > W: the shifted start may read up to |off| < W values before the plane.)
+ */
+function im2colTPlanes(heap: Float32Array, dBase: number, sBase: number, info: backend_util.Conv2DInfo): void {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo } = info;
+  const { filterHeight: kh, filterWidth: kw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { top, left } = info.padInfo;
+  const m = n * ho * wo;
+  for (let i = 0; i < kh; i++) {
+    const di = i * dh - top;
+    const ohLo = Math.max(0, -di), ohHi = Math.min(ho, h - di);
+    for (let j = 0; j < kw; j++) {
+      const off = j * dw - left;
+      // Columns whose source is outside the row: ow < -off (off < 0) or ow >= w - off (off > 0).
+      const zLo = Math.min(wo, Math.max(0, -off)), zHi = Math.max(0, Math.min(wo, w - off));
+      for (let c = 0; c < ci; c++) {
+        const rowBase = dBase + ((i * kw + j) * ci + c) * m;
+        for (let b = 0; b < n; b++) {
+          const d0 = rowBase + b * ho * wo;
+          if (ohHi <= ohLo) {
+            heap.fill(0, d0, d0 + ho * wo);
+            continue;
+          }
+          if (ohLo > 0) heap.fill(0, d0, d0 + ohLo * wo);
+          const s0 = sBase + (c * n + b) * h * w + (ohLo + di) * w + off;
+          heap.copyWithin(d0 + ohLo * wo, s0, s0 + (ohHi - ohLo) * wo);
+          if (ohHi < ho) heap.fill(0, d0 + ohHi * wo, d0 + ho * wo);
+          if (zLo > 0 || zHi < wo) {
+            for (let oh = ohLo; oh < ohHi; oh++) {
+              const r = d0 + oh * wo;
+              if (zLo > 0) heap.fill(0, r, r + zLo);
+              if (zHi < wo) heap.fill(0, r + zHi, r + wo);
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 /**
