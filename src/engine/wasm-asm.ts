@@ -136,6 +136,18 @@ export class Body {
   f32x4Max(): this { return this.simd(0xe9); }
   i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
   f32x4ConvertI32x4S(): this { return this.simd(0xfa); }
+  /** i8x16.shuffle of the two operands by 16 byte-lane indices (0-15 first operand, 16-31 second). */
+  i8x16Shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16) throw new Error('i8x16.shuffle takes 16 lane indices');
+    this.simd(0x0d);
+    append(this.code, lanes);
+    return this;
+  }
+  f32x4DemoteF64x2Zero(): this { return this.simd(0x5e); }
+  f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
+  f64x2Add(): this { return this.simd(0xf0); }
+  f64x2Sub(): this { return this.simd(0xf1); }
+  f64x2Mul(): this { return this.simd(0xf2); }
 
   /** The function type (`0x60 params results`). */
   encodeType(): number[] {

@@ -59,4 +59,22 @@ describe('fused training batch norm (HfplBatchNormTrain + gradient)', () => {
     expect(tf.getKernel('HfplBatchNormTrain', 'cpu')).toBeDefined();
     expect(relErr(got[0], ref[0])).toBeLessThan(TOL);
   });
+
+  // The wasm kernel runs SIMD passes for c % 4 == 0 (16 channels per sweep when c % 16 == 0):
+  // the same bits as the typed-array loops, whatever the channel count and the row count.
+  it.each([{ c: 4 }, { c: 12 }, { c: 16 }, { c: 48 }, { c: 128 }, { c: 5 }])('wasm kernel = typed-array loops bit for bit (forward and gradient): c $c', ({ c }) => {
+    const rows = 37;
+    const xv = randn(31, rows * c).map((v, i) => v * (1 + (i % c)) + (i % 3) * 50), gv = randn(32, c), bv = randn(33, c), dyv = randn(34, rows * c);
+    const y = new Float32Array(rows * c), mean = new Float32Array(c), variance = new Float32Array(c);
+    batchNormTrainForward(xv, gv, bv, 1e-5, y, mean, variance);
+    const dx = new Float32Array(rows * c), dg = new Float32Array(c), db = new Float32Array(c);
+    batchNormTrainBackward(dyv, xv, gv, mean, variance, 1e-5, dx, dg, db);
+    const got = onBackend('wasm', () => {
+      const x = tf.tensor4d(xv, [1, rows, 1, c]);
+      const [yt, mt, vt] = tf.engine().runKernel('HfplBatchNormTrain', { x, gamma: tf.tensor1d(gv), beta: tf.tensor1d(bv) }, { varianceEpsilon: 1e-5 }) as tf.Tensor[];
+      const grads = tf.engine().runKernel('HfplBatchNormTrainGrad', { dy: tf.tensor4d(dyv, [1, rows, 1, c]), x, gamma: tf.tensor1d(gv), mean: mt, variance: vt }, { varianceEpsilon: 1e-5 }) as tf.Tensor[];
+      return [yt, mt, vt, ...grads];
+    });
+    [y, mean, variance, dx, dg, db].forEach((want, i) => expect(Array.from(got[i]), ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'][i]).toEqual(Array.from(want)));
+  });
 });
