@@ -25,6 +25,7 @@ import { segmentationCrfOptions } from '../infer/crf/dense-crf.js';
 import { runInferAff } from '../infer/infer-aff.js';
 import { runInferSeg } from '../infer/infer-seg.js';
 import { resolveSpatialScale, runPipeline, scaledSpatialParams, type PipelineHooks } from './run-pipeline.js';
+import { refineVariantsInThreads } from './full-stages-threads.js';
 import { evaluateStage, isStageDone, markStageDone, readStageMetrics, type PipelineStage, type StageMetrics } from './stage-io.js';
 
 /** Default segmentation test scales of the stages (METHOD: 0.5 ... 1.75; fewer for time). */
@@ -71,6 +72,11 @@ export interface FullStagesOptions {
   segResizeLong?: [number, number] | null;
   /** Seed of the AffinityNet and segmentation trainings (default 0). */
   seed?: number;
+  /**
+   * Variants refined at once, a worker thread each (`full-stages-threads.ts`); default 1. The
+   * numbers do not depend on it (each variant's stages run in one thread either way).
+   */
+  parallel?: number;
 }
 
 /** The table rows, in order. */
@@ -122,36 +128,66 @@ export async function runFullStages(opts: FullStagesOptions, hooks: PipelineHook
   const trainName = `train (first ${ids.length})`;
   const bothSplits = opts.bothSplits ?? true;
   const spatial = scaledSpatialParams(await resolveSpatialScale(opts.spatialScale ?? 1, opts.data, 'train'));
-  const rows: FullStageRow[] = [];
-  const diagnostics: Record<string, AffinityDiagnostics | null> = {};
-  for (const v of opts.variants) {
-    hooks.log?.(`stages for ${v.name} (CAM run ${v.camRun})`);
-    const r = await runPipeline({
-      data: opts.data, out: join(opts.out, v.name), camRun: v.camRun, trainSplit: listFile, evalSplit,
-      affSteps: opts.affSteps ?? 300, segSteps: opts.segSteps ?? 600, batchSize: opts.batchSize ?? 8, crop: opts.crop ?? 128,
-      camScales: opts.camScales ?? [0.5, 1, 1.5, 2], segScales: opts.segScales ?? [...FULL_SEG_SCALES], crfIterations: opts.crfIterations ?? 10,
-      crfThresholds: opts.crfThresholds ?? [0.15, 0.3], spatialScale: opts.spatialScale ?? 1, segCrf: opts.segCrf ?? true,
-      seed: opts.seed ?? 0, ...(opts.segResizeLong !== undefined ? { segResizeLong: opts.segResizeLong } : {}),
-    }, hooks);
-    const vdir = join(opts.out, v.name);
-    const other = bothSplits
-      ? await otherSplitMetrics({ ...opts, vdir, camRun: v.camRun, listFile, evalSplit, crfScaleFactor: spatial.crfScaleFactor, segCrf: opts.segCrf ?? true, trainCrfT: r.stages.find((s) => s.stage === 'crf')?.metrics?.bestThreshold }, hooks)
-      : null;
-    for (const { row, stage } of FULL_STAGE_ROWS) {
-      const m = r.stages.find((s) => s.stage === stage)?.metrics;
-      if (!m) throw new HfplError('E_RUN', `${join(opts.out, v.name, stage)}: no evaluation (delete the folder to redo the stage)`);
-      const own = { split: stage === 'infer-seg' ? evalSplit : trainName, m };
-      const more = other ? [{ split: stage === 'infer-seg' ? trainName : evalSplit, m: other[stage as OtherStage] }] : [];
-      for (const x of [own, ...more].sort((a, b) => (a.split === trainName ? 0 : 1) - (b.split === trainName ? 0 : 1))) {
-        rows.push({ stage: row, variant: v.name, split: x.split, miou: x.m.miou, contourF: x.m.contourF, numImages: x.m.numImages });
-      }
-    }
-    const diag = join(opts.out, v.name, 'infer-aff', AFFINITY_DIAGNOSTICS_FILE);
-    diagnostics[v.name] = existsSync(diag) ? (JSON.parse(readFileSync(diag, 'utf8')) as AffinityDiagnostics) : null;
-  }
+  const shared: VariantContext = { listFile, evalSplit, trainName, bothSplits, crfScaleFactor: spatial.crfScaleFactor };
+  const parallel = Math.max(1, Math.min(opts.parallel ?? 1, opts.variants.length));
+  const done = parallel > 1
+    ? await refineVariantsInThreads(opts, shared, parallel, hooks)
+    : await sequential(opts.variants, (v) => refineVariant(opts, v, shared, hooks));
+  const rows = done.flatMap((d) => d.rows);
+  const diagnostics: Record<string, AffinityDiagnostics | null> = Object.fromEntries(opts.variants.map((v, i) => [v.name, done[i].diagnostics]));
   const result: FullStagesResult = { rows, diagnostics, seconds: (performance.now() - t0) / 1000 };
   await writeFileAtomic(join(opts.out, 'full-stages.json'), JSON.stringify(result, null, 2) + '\n');
   return result;
+}
+
+/** What every variant's refinement shares (computed once by `runFullStages`). */
+export interface VariantContext {
+  listFile: string;
+  evalSplit: string;
+  trainName: string;
+  bothSplits: boolean;
+  crfScaleFactor: number;
+}
+
+/** One variant's rows and random-walk diagnostics. */
+export interface VariantRefinement {
+  rows: FullStageRow[];
+  diagnostics: AffinityDiagnostics | null;
+}
+
+/** The refinement stages of one variant (the pipeline, then the other split of each stage). */
+export async function refineVariant(opts: FullStagesOptions, v: { name: string; camRun: string }, ctx: VariantContext, hooks: PipelineHooks = {}): Promise<VariantRefinement> {
+  const { listFile, evalSplit, trainName } = ctx;
+  const rows: FullStageRow[] = [];
+  hooks.log?.(`stages for ${v.name} (CAM run ${v.camRun})`);
+  const r = await runPipeline({
+    data: opts.data, out: join(opts.out, v.name), camRun: v.camRun, trainSplit: listFile, evalSplit,
+    affSteps: opts.affSteps ?? 300, segSteps: opts.segSteps ?? 600, batchSize: opts.batchSize ?? 8, crop: opts.crop ?? 128,
+    camScales: opts.camScales ?? [0.5, 1, 1.5, 2], segScales: opts.segScales ?? [...FULL_SEG_SCALES], crfIterations: opts.crfIterations ?? 10,
+    crfThresholds: opts.crfThresholds ?? [0.15, 0.3], spatialScale: opts.spatialScale ?? 1, segCrf: opts.segCrf ?? true,
+    seed: opts.seed ?? 0, ...(opts.segResizeLong !== undefined ? { segResizeLong: opts.segResizeLong } : {}),
+  }, hooks);
+  const vdir = join(opts.out, v.name);
+  const other = ctx.bothSplits
+    ? await otherSplitMetrics({ ...opts, vdir, camRun: v.camRun, listFile, evalSplit, crfScaleFactor: ctx.crfScaleFactor, segCrf: opts.segCrf ?? true, trainCrfT: r.stages.find((s) => s.stage === 'crf')?.metrics?.bestThreshold }, hooks)
+    : null;
+  for (const { row, stage } of FULL_STAGE_ROWS) {
+    const m = r.stages.find((s) => s.stage === stage)?.metrics;
+    if (!m) throw new HfplError('E_RUN', `${join(opts.out, v.name, stage)}: no evaluation (delete the folder to redo the stage)`);
+    const own = { split: stage === 'infer-seg' ? evalSplit : trainName, m };
+    const more = other ? [{ split: stage === 'infer-seg' ? trainName : evalSplit, m: other[stage as OtherStage] }] : [];
+    for (const x of [own, ...more].sort((a, b) => (a.split === trainName ? 0 : 1) - (b.split === trainName ? 0 : 1))) {
+      rows.push({ stage: row, variant: v.name, split: x.split, miou: x.m.miou, contourF: x.m.contourF, numImages: x.m.numImages });
+    }
+  }
+  const diag = join(opts.out, v.name, 'infer-aff', AFFINITY_DIAGNOSTICS_FILE);
+  return { rows, diagnostics: existsSync(diag) ? (JSON.parse(readFileSync(diag, 'utf8')) as AffinityDiagnostics) : null };
+}
+
+async function sequential<T, R>(items: T[], f: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const x of items) out.push(await f(x));
+  return out;
 }
 
 type OtherStage = 'infer-cam' | 'crf' | 'infer-aff' | 'infer-seg';
