@@ -12,7 +12,7 @@ import { resolvePipelineOptions, scaledSpatialParams } from '../../src/pipeline/
 import { augmentScores } from '../../src/train/label-batches.js';
 import { resolveTrainSegConfig, segmentationBatchLoss } from '../../src/train/train-seg.js';
 import { segmentationLoss } from '../../src/models/deeplab.js';
-import { parseSpatialScale } from '../../src/cli/commands/pipeline.js';
+import { parseResizeLong, parseSpatialScale, pipelineOptionsFromFlags } from '../../src/cli/commands/pipeline.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -239,5 +239,14 @@ describe('pipeline defaults: test CRF on, spatial scale 1', () => {
     expect(parseSpatialScale('0.5')).toBe(0.5);
     expect(() => parseSpatialScale('-1')).toThrow(/--spatial-scale: expected 'auto' or a positive number, got '-1'/);
     expect(() => resolvePipelineOptions({ data: 'd', out: 'o', spatialScale: 0 })).toThrow(/spatialScale/);
+  });
+
+  it('--seg-resize-long reaches the pipeline options (the demo trains the segmentation at the CAM scale on v2)', () => {
+    const o = resolvePipelineOptions(pipelineOptionsFromFlags({ data: 'd', out: 'o', flip: true, segCrf: true, segResizeLong: '128,192' }));
+    expect(o.segResizeLong).toEqual([128, 192]);
+    expect(pipelineOptionsFromFlags({ data: 'd', out: 'o', flip: true, segCrf: true }).segResizeLong).toBeUndefined();
+    for (const bad of ['128', '192,128', '0,10', 'a,b', '1.5,2']) {
+      expect(() => parseResizeLong(bad)).toThrow(`--seg-resize-long: expected two integers lo,hi with 1 <= lo <= hi, got '${bad}'`);
+    }
   });
 });

@@ -30,6 +30,7 @@ interface PipelineFlags {
   crop?: string;
   camScales?: string;
   segScales?: string;
+  segResizeLong?: string;
   flip: boolean;
   segCrf: boolean;
   spatialScale?: string;
@@ -46,6 +47,17 @@ export function parseSpatialScale(v: string | undefined): number | 'auto' | unde
   return n;
 }
 
+/** `--seg-resize-long lo,hi`: two integers 1 <= lo <= hi (undefined when not given). */
+export function parseResizeLong(v: string | undefined): [number, number] | undefined {
+  if (v === undefined) return undefined;
+  const parts = v.split(',').map((x) => x.trim());
+  const n = parts.map(Number);
+  if (parts.length !== 2 || parts.some((x) => x === '') || n.some((x) => !Number.isInteger(x) || x < 1) || n[0] > n[1]) {
+    throw new HfplError('E_CONFIG', `--seg-resize-long: expected two integers lo,hi with 1 <= lo <= hi, got '${v}'`);
+  }
+  return [n[0], n[1]];
+}
+
 /** Pipeline options from the flags (only those given). */
 export function pipelineOptionsFromFlags(f: PipelineFlags): Record<string, unknown> {
   const o: Record<string, unknown> = {
@@ -55,7 +67,7 @@ export function pipelineOptionsFromFlags(f: PipelineFlags): Record<string, unkno
     batchSize: numberFlag('--batch-size', f.batchSize, true), crop: numberFlag('--crop', f.crop, true), crfIterations: numberFlag('--crf-iterations', f.crfIterations, true),
     camScales: f.camScales ? parseScales(f.camScales) : undefined, segScales: f.segScales ? parseScales(f.segScales) : undefined,
     crfThresholds: f.crfThresholds ? parseScales(f.crfThresholds) : undefined,
-    flip: f.flip, segCrf: f.segCrf, spatialScale: parseSpatialScale(f.spatialScale),
+    flip: f.flip, segCrf: f.segCrf, spatialScale: parseSpatialScale(f.spatialScale), segResizeLong: parseResizeLong(f.segResizeLong),
   };
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
@@ -81,6 +93,7 @@ export function registerPipeline(program: Command): void {
     .option('--crop <px>', 'training crop of the three trainings (default 128)')
     .option('--cam-scales <list>', 'CAM inference scales (default 0.5,1,1.5,2)')
     .option('--seg-scales <list>', 'segmentation test scales (default 0.5,...,1.75)')
+    .option('--seg-resize-long <lo,hi>', 'long side range the segmentation network trains at (default the train-seg cpu preset\'s)')
     .option('--no-flip', 'no flipped copies at test time')
     .option('--no-seg-crf', 'without the 1-iteration CRF after the segmentation network (on by default, as the reference)')
     .option('--spatial-scale <auto|s>', 'scale the CRF sxy and the pair / walk radius by s (image size / VOC size; auto = long side / 500; default 1 = the reference values)')
