@@ -160,7 +160,7 @@ export function registerDemo(program: Command): void {
           firstDirs = variants.map((v) => ({ name: v.name, dir: join(fullOut, v.name) }));
           const trainIds = readIdList(join(result.data, 'ImageSets', 'Segmentation', 'train.txt')).slice(0, 3);
           const stagePanels = await writeStagePanels(f.out, result.data, firstDirs, trainIds);
-          notes.push(`## Refinement stages (seed ${seed}; mIoU / contour F in %, ${(full.seconds / 60).toFixed(1)} min)\n\n\`\`\`\n${table}\n\`\`\`` +
+          notes.push(`## Refinement stages (seed ${seed}; mIoU / contour F in %; ${(full.seconds / 60).toFixed(1)} min in this run, finished stages are reused)\n\n\`\`\`\n${table}\n\`\`\`` +
             (why.length > 0 ? `\n\nRandom-walk diagnostics (GT pairs on the stride-8 grid; W = 1 is full affinity):\n\n${why.join('\n')}` : '') +
             `\n\nTraining images, a row per variant: image | ground truth | CAM | +CRF | random walk (each at the threshold its row reports).\n\n` +
             stagePanels.map((rel) => `![${rel}](${rel})`).join('\n'));
