@@ -23,7 +23,7 @@ export const AGREEMENT_CONFIGS: readonly AgreementConfig[] = Object.freeze(['pre
 export interface AgreementSuiteOptions {
   /** VOC-layout data set (e.g. the demo's synthetic one). */
   data: string;
-  plan: Pick<DemoPlan, 'pretrainSteps' | 'steps' | 'fineTuneLr' | 'batchSize' | 'backbone' | 'crop' | 'resizeLong' | 'lr'>;
+  plan: Pick<DemoPlan, 'pretrainSteps' | 'steps' | 'fineTuneLr' | 'batchSize' | 'backbone' | 'crop' | 'resizeLong' | 'lr'> & Partial<Pick<DemoPlan, 'pretrainDropout' | 'colorJitter'>>;
   configs: readonly AgreementConfig[];
   /** Teacher-forced steps per configuration. */
   steps: number;
@@ -45,8 +45,9 @@ export function agreementTrainConfig(plan: AgreementSuiteOptions['plan'], config
       seed,
       baseline: config === 'seam' ? 'seam' : 'cam',
       ...DEMO_VARIANTS[variant],
-      model: { backbone: plan.backbone, pretrained: null },
-      data: { crop: plan.crop, resizeLong: plan.resizeLong },
+      // As the demo: the pre-training without the fc8 dropout (plan.pretrainDropout), no colour jitter when the plan has none.
+      model: { backbone: plan.backbone, pretrained: null, ...(fineTune || plan.pretrainDropout === undefined ? {} : { dropout: plan.pretrainDropout }) },
+      data: { crop: plan.crop, resizeLong: plan.resizeLong, ...(plan.colorJitter === false ? { colorJitter: null } : {}) },
       optim: fineTune ? { lr: plan.fineTuneLr, newLayerLrMult: 10 } : { lr: plan.lr },
       batchSize: plan.batchSize,
       steps: fineTune ? plan.steps : plan.pretrainSteps,
