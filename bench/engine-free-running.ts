@@ -22,7 +22,7 @@ import { runEval } from '../src/eval/run-eval.js';
 import { DEMO_PLANS_BY_BENCH, demoSynthOptions, demoTrainConfig, type DemoPlan, type DemoVariant } from '../src/train/demo-run.js';
 import { readRunResult } from '../src/train/checkpoint.js';
 import { runTrainCam, type TrainCamResult } from '../src/train/train-cam.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mannWhitneyU, meanSd, welchTTest } from '../src/util/two-sample.js';
 
 function arg(name: string, dflt: string): string {
@@ -128,17 +128,34 @@ function compareRows(rows: Row[], paths: string[], variants: string[]): Record<s
 
 /**
  * `--demos a,b`: compares two finished `hfpl demo` folders (e.g. the same seeds run with and
- * without libtorch): each seed's pre-training final loss and every variant's row of results.json.
+ * without libtorch), read from their run folders (so seeds run by separate demo processes into
+ * one folder all count): each seed's pre-training final loss (`runs/pretrain-s<seed>/DONE`) and
+ * each variant's final loss, val mAP and CAM mIoU / contour F (`runs/<variant>-s<seed>/DONE`,
+ * `infer-val/summary.json`, `eval-val.json`).
  */
 function compareDemos(dirs: string[]): void {
   const rows: Row[] = [];
   for (const dir of dirs) {
-    const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { rows: { variant: string; seed: number; finalLoss: number; mAP: number; miou: number; contourF: number }[] };
-    for (const seed of [...new Set(res.rows.map((r) => r.seed))]) {
-      const pre = readRunResult<TrainCamResult>(join(dir, 'runs', `pretrain-s${seed}`));
-      if (pre) rows.push({ path: dir, seed, variant: 'pretrain', finalLoss: pre.finalLoss, mAP: NaN, miou: NaN, contourF: NaN, engine: '' });
+    const found: Row[] = [];
+    for (const name of readdirSync(join(dir, 'runs')).sort()) {
+      const m = /^(.+)-s(\d+)$/.exec(name);
+      if (!m) continue;
+      const run = join(dir, 'runs', name);
+      const done = readRunResult<TrainCamResult>(run);
+      if (!done) continue;
+      const [variant, seed] = [m[1], Number(m[2])];
+      if (variant === 'pretrain') {
+        found.push({ path: dir, seed, variant, finalLoss: done.finalLoss, mAP: NaN, miou: NaN, contourF: NaN, engine: '' });
+        continue;
+      }
+      const summary = join(run, 'infer-val', 'summary.json'), ev = join(run, 'eval-val.json');
+      if (!existsSync(summary) || !existsSync(ev)) continue;
+      const cls = (JSON.parse(readFileSync(summary, 'utf8')) as { classification: { mAP: number } }).classification;
+      const e = JSON.parse(readFileSync(ev, 'utf8')) as { miou: number; contourF: number };
+      found.push({ path: dir, seed, variant, finalLoss: done.finalLoss, mAP: cls.mAP, miou: e.miou, contourF: e.contourF, engine: '' });
     }
-    for (const r of res.rows) rows.push({ path: dir, seed: r.seed, variant: r.variant, finalLoss: r.finalLoss, mAP: r.mAP, miou: r.miou, contourF: r.contourF, engine: '' });
+    found.sort((a, b) => (a.variant === 'pretrain' ? 0 : 1) - (b.variant === 'pretrain' ? 0 : 1) || a.seed - b.seed);
+    rows.push(...found);
   }
   const variants = [...new Set(rows.map((r) => r.variant))];
   for (const r of rows) console.log(`${r.path} seed ${r.seed} ${r.variant}: final loss ${r.finalLoss.toFixed(4)}${Number.isFinite(r.mAP) ? `, mAP ${(100 * r.mAP).toFixed(1)}, mIoU ${(100 * r.miou).toFixed(1)}, contour F ${(100 * r.contourF).toFixed(1)}` : ''}`);
