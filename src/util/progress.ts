@@ -45,6 +45,8 @@ export class BarReporter implements ProgressReporter {
   private t0 = 0;
   private lastDraw = 0;
   private lastDone = 0;
+  /** Items already done when the bar started (a resumed run's first event), left out of the rate. */
+  private base: number | null = null;
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr, private readonly intervalMs = 200) {}
 
   start(label: string, total: number, unit = 'it'): void {
@@ -54,12 +56,15 @@ export class BarReporter implements ProgressReporter {
     this.t0 = performance.now();
     this.lastDraw = 0;
     this.lastDone = 0;
+    this.base = null;
   }
 
   line(e: ProgressEvent): string {
     const elapsed = (performance.now() - this.t0) / 1000;
-    const rate = e.done / Math.max(elapsed, 1e-9);
-    const eta = (e.total - e.done) / rate;
+    // A first event within 20 ms of start() is work found done (a resume), not work done now.
+    this.base ??= elapsed < 0.02 ? e.done : 0;
+    const rate = (e.done - this.base) / Math.max(elapsed, 1e-9);
+    const eta = rate > 0 ? (e.total - e.done) / rate : e.done >= e.total ? 0 : Number.NaN;
     const width = 24;
     const filled = e.total > 0 ? Math.min(width, Math.round((width * e.done) / e.total)) : 0;
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
@@ -68,6 +73,7 @@ export class BarReporter implements ProgressReporter {
 
   step(e: ProgressEvent): void {
     this.lastDone = e.done;
+    if (this.base === null) this.base = (performance.now() - this.t0) / 1000 < 0.02 ? e.done : 0;
     const now = performance.now();
     const tty = this.stream.isTTY;
     if (now - this.lastDraw < (tty ? this.intervalMs : 10_000) && e.done < e.total) return;
