@@ -1,12 +1,14 @@
 /**
  * Per-kernel profile of a training step of the benchmark network (src/models/benchmark-net.ts),
  * or with `--net cam` of the demo's backbone pre-training (CAM network, tiny backbone, GAP loss,
- * crop 128, batch 8; `--batch 4` is one replica's shard under `--replicas 2`).
+ * crop 128, batch 8; `--batch 4` is one replica's shard under `--replicas 2`), or with `--net seg`
+ * of the `--full` segmentation training (DeepLab, tiny backbone, reference head, width 256,
+ * cross-entropy at the crop's resolution).
  * Every kernel of the active backend is wrapped to add up its CPU time (process.cpuUsage: steadier
  * than wall time on a shared machine) and calls; kernels called from inside other kernels count
  * toward their caller. "(outside kernels)" is the rest of the step: engine, tape and JS glue.
  *
- * Usage: node dist/bench/profile-train-step.js [--net bench|cam] [--steps 3] [--batch 8] [--size 128] [--by-shape] [--no-native]
+ * Usage: node dist/bench/profile-train-step.js [--net bench|cam|seg] [--steps 3] [--batch 8] [--size 128] [--by-shape] [--no-native]
  * Last line: {"backend", "cpu_ms_per_step", "kernels": {name: {cpu_ms, calls}}} (per step).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -19,6 +21,8 @@ import { CamNet } from '../src/models/cam-net.js';
 import { camStepLoss } from '../src/train/cam-step.js';
 import { DEMO_PLANS, demoTrainConfig } from '../src/train/demo-run.js';
 import { buildOptimizer, sgdStep } from '../src/train/run-setup.js';
+import { DeepLab } from '../src/models/deeplab.js';
+import { resolveTrainSegConfig, segmentationBatchLoss } from '../src/train/train-seg.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -69,7 +73,17 @@ async function main(): Promise<void> {
   const x = tf.tensor4d(new Float32Array(batch * size * size * 3).map(() => rng.normal()), [batch, size, size, 3]);
   const y = tf.tensor2d(new Float32Array(batch * 20).map(() => (rng.bernoulli(0.15) ? 1 : 0)), [batch, 20]);
   let step: () => Promise<void>, dispose: () => void;
-  if (process.argv.includes('--net') && process.argv[process.argv.indexOf('--net') + 1] === 'cam') {
+  const netName = process.argv.includes('--net') ? process.argv[process.argv.indexOf('--net') + 1] : 'bench';
+  if (netName === 'seg') {
+    const cfg = resolveTrainSegConfig({ overrides: { model: { backbone: 'tiny', pretrained: null } } });
+    const seg = new DeepLab({ numClasses: 7, head: cfg.head, headWidth: cfg.headWidth, bnMomentum: cfg.headBnMomentum, backbone: 'tiny' }, 0);
+    const { trainable, opt } = buildOptimizer(seg, cfg.optim, 1000);
+    const vars = trainable.map((p) => p.variable);
+    const labels = new Uint8Array(batch * size * size).map(() => (rng.bernoulli(0.05) ? 255 : Math.floor(rng.uniform() * 7)));
+    let n = 0;
+    step = async () => { await sgdStep(opt, n++, vars, (ctx) => segmentationBatchLoss(seg, x, labels, ctx, cfg.lossResolution)); };
+    dispose = () => { opt.dispose(); seg.dispose(); };
+  } else if (netName === 'cam') {
     const cfg = { ...demoTrainConfig(DEMO_PLANS.default, null, 0), batchSize: batch };
     const cam = new CamNet({ head: 'cam', numClasses: 20, backbone: cfg.model.backbone, dropout: cfg.model.dropout }, 0);
     const { trainable, opt } = buildOptimizer(cam, cfg.optim, 1000);
