@@ -69,6 +69,8 @@ function snapshot(tensors: ReadonlyMap<string, tf.Tensor>): TensorSnapshot {
 /** Replica 0's side of a team: starts the threads, feeds them their shards, stops them. */
 export class CamReplicas {
   private failure: Error | null = null;
+  /** Resolves when the worker exits (listened to from its start: it may exit before `stop`). */
+  private readonly exits: Promise<void>[] = [];
   private constructor(private readonly workers: Worker[], private readonly group: ReplicaGroup) {}
 
   /**
@@ -87,6 +89,7 @@ export class CamReplicas {
       const data: CamReplicaInit = { group: init, rank, backend, config: o.config, numClasses: o.numClasses, maxSteps: o.maxSteps, weights, optimizer };
       const w = new Worker(compiledSibling(import.meta.url, 'cam-replica-thread.js'), { workerData: data, execArgv: [] });
       workers.push(w);
+      team.exits.push(new Promise<void>((resolve) => w.once('exit', () => resolve())));
       ready.push(new Promise<void>((resolve, reject) => {
         w.on('message', (m: CamReplicaReply) => {
           if (m.type === 'ready') resolve();
@@ -152,11 +155,10 @@ export class CamReplicas {
   async stop(): Promise<void> {
     setReplicaGroup(null);
     if (this.failure) this.group.abort();
-    await Promise.all(this.workers.map(async (w) => {
+    await Promise.all(this.workers.map(async (w, i) => {
       w.postMessage({ type: 'stop' } satisfies CamReplicaMessage);
-      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
       const timer = setTimeout(() => void w.terminate(), 5000);
-      await exited;
+      await this.exits[i];
       clearTimeout(timer);
     }));
   }
