@@ -70,6 +70,8 @@ export interface FullStagesOptions {
   segCrf?: boolean;
   /** The pipeline's `segResizeLong` (default the train-seg cpu preset's). */
   segResizeLong?: [number, number] | null;
+  /** The pipeline's `segLr` (default the train-seg cpu preset's, 0.02). */
+  segLr?: number;
   /** Seed of the AffinityNet and segmentation trainings (default 0). */
   seed?: number;
   /**
@@ -166,6 +168,7 @@ export async function refineVariant(opts: FullStagesOptions, v: { name: string; 
     camScales: opts.camScales ?? [0.5, 1, 1.5, 2], segScales: opts.segScales ?? [...FULL_SEG_SCALES], crfIterations: opts.crfIterations ?? 10,
     crfThresholds: opts.crfThresholds ?? [0.15, 0.3], spatialScale: opts.spatialScale ?? 1, segCrf: opts.segCrf ?? true,
     seed: opts.seed ?? 0, ...(opts.segResizeLong !== undefined ? { segResizeLong: opts.segResizeLong } : {}),
+    ...(opts.segLr !== undefined ? { segLr: opts.segLr } : {}),
   }, hooks);
   const vdir = join(opts.out, v.name);
   const other = ctx.bothSplits

@@ -63,6 +63,8 @@ export const pipelineOptionsSchema = z.strictObject({
    * (the images at their own scale, as the test scales assume); default the cpu preset's.
    */
   segResizeLong: z.tuple([z.number().int().positive(), z.number().int().positive()]).nullable().optional(),
+  /** Base learning rate of the segmentation training; default the train-seg preset's (cpu: 0.02). */
+  segLr: z.number().positive().optional(),
   /** CAM inference scales; default [0.5, 1, 1.5, 2]. */
   camScales: scales.default([0.5, 1, 1.5, 2]),
   /** Segmentation test scales; default [0.5, 0.75, 1, 1.25, 1.5, 1.75]. */
@@ -261,6 +263,7 @@ export async function runPipeline(input: PipelineOptionsInput, hooks: PipelineHo
       const config = resolveTrainSegConfig({
         overrides: {
           seed: o.seed, split: o.trainSplit, steps: o.segSteps, ...common, model: { backbone: camBackbone(), pretrained: join(camRun, 'model.json') },
+          ...(o.segLr !== undefined ? { optim: { lr: o.segLr } } : {}),
           ...(o.crop || o.segResizeLong !== undefined ? { data: { ...(o.crop ? { crop: o.crop } : {}), ...(o.segResizeLong !== undefined ? { resizeLong: o.segResizeLong } : {}) } } : {}),
         },
       });

@@ -80,6 +80,11 @@ export interface DemoPlan {
    */
   scoreScale: number;
   flip: boolean;
+  /**
+   * `--full`: base learning rate of the segmentation training, or null for the train-seg cpu
+   * preset's 0.02 (v2: 0.01, docs/benchmark-v2.md "Calibration", session 5).
+   */
+  segLr: number | null;
   /** `--full`: the pipeline's `spatialScale` (CRF sxy and walk radius; docs/benchmark-v2.md). */
   spatialScale: number | 'auto';
   variants: DemoVariant[];
@@ -88,7 +93,7 @@ export interface DemoPlan {
 
 const V1_DEFAULT: DemoPlan = {
   bench: 'v1', size: null, synth: {}, train: 2000, val: 150, pretrainSteps: 3000, pretrainDropout: 0, fineTuneLr: 0.01, steps: 1000, batchSize: 8, backbone: 'tiny', crop: 128,
-  resizeLong: [112, 160], colorJitter: true, lr: 0.05, scales: [0.5, 1, 1.5, 2], scoreScale: 1, flip: true, spatialScale: 1, variants: ['baseline', 'both'], seeds: [0],
+  resizeLong: [112, 160], colorJitter: true, lr: 0.05, scales: [0.5, 1, 1.5, 2], scoreScale: 1, flip: true, spatialScale: 1, segLr: null, variants: ['baseline', 'both'], seeds: [0],
 };
 const V1_QUICK: DemoPlan = { ...V1_DEFAULT, train: 160, val: 24, pretrainSteps: 40, steps: 40, crop: 96, resizeLong: [88, 112], scales: [1, 1.5] };
 
@@ -101,7 +106,7 @@ const V1_QUICK: DemoPlan = { ...V1_DEFAULT, train: 160, val: 24, pretrainSteps: 
  */
 const V2_DEFAULT: DemoPlan = {
   bench: 'v2', size: null, synth: { bodyCue: 1, partFraction: [0.08, 0.14], minPart: 0.08 }, train: 2000, val: 150, pretrainSteps: 3000, pretrainDropout: 0, fineTuneLr: 0.01, steps: 500, batchSize: 8, backbone: 'tiny', crop: 128,
-  resizeLong: [128, 192], colorJitter: false, lr: 0.05, scales: [0.25, 0.5, 0.75, 1], scoreScale: 0.5, flip: true, spatialScale: 'auto', variants: ['baseline', 'both'], seeds: [0],
+  resizeLong: [128, 192], colorJitter: false, lr: 0.05, scales: [0.25, 0.5, 0.75, 1], scoreScale: 0.5, flip: true, spatialScale: 'auto', segLr: 0.01, variants: ['baseline', 'both'], seeds: [0],
 };
 const V2_QUICK: DemoPlan = { ...V2_DEFAULT, size: [160, 120], train: 160, val: 24, pretrainSteps: 40, steps: 40, crop: 96, resizeLong: [80, 112], scales: [0.5, 1], scoreScale: 0.5 };
 

@@ -8,7 +8,8 @@ import { segmentationProbs } from '../../src/infer/infer-seg.js';
 import { CamNet } from '../../src/models/cam-net.js';
 import { DeepLab } from '../../src/models/deeplab.js';
 import { BatchNorm2d, dropout } from '../../src/models/layers.js';
-import { resolvePipelineOptions, scaledSpatialParams } from '../../src/pipeline/run-pipeline.js';
+import { resolvePipelineOptions, scaledSpatialParams, type PipelineOptionsInput } from '../../src/pipeline/run-pipeline.js';
+import { DEMO_PLANS_BY_BENCH } from '../../src/train/demo-run.js';
 import { augmentScores } from '../../src/train/label-batches.js';
 import { resolveTrainSegConfig, segmentationBatchLoss } from '../../src/train/train-seg.js';
 import { segmentationLoss } from '../../src/models/deeplab.js';
@@ -242,8 +243,12 @@ describe('pipeline defaults: test CRF on, spatial scale 1', () => {
   });
 
   it('--seg-resize-long reaches the pipeline options (the demo trains the segmentation at the CAM scale on v2)', () => {
-    const o = resolvePipelineOptions(pipelineOptionsFromFlags({ data: 'd', out: 'o', flip: true, segCrf: true, segResizeLong: '128,192' }));
+    const o = resolvePipelineOptions(pipelineOptionsFromFlags({ data: 'd', out: 'o', flip: true, segCrf: true, segResizeLong: '128,192', segLr: '0.01' }) as PipelineOptionsInput);
     expect(o.segResizeLong).toEqual([128, 192]);
+    expect(o.segLr).toBe(0.01);
+    expect(() => pipelineOptionsFromFlags({ data: 'd', out: 'o', flip: true, segCrf: true, segLr: 'x' })).toThrow("--seg-lr: expected a number, got 'x'");
+    // The v2 demo's --full trains the segmentation at lr 0.01 (benchmark-v2 calibration, session 5); v1 keeps the preset's.
+    expect([DEMO_PLANS_BY_BENCH.v2.default.segLr, DEMO_PLANS_BY_BENCH.v1.default.segLr]).toEqual([0.01, null]);
     expect(pipelineOptionsFromFlags({ data: 'd', out: 'o', flip: true, segCrf: true }).segResizeLong).toBeUndefined();
     for (const bad of ['128', '192,128', '0,10', 'a,b', '1.5,2']) {
       expect(() => parseResizeLong(bad)).toThrow(`--seg-resize-long: expected two integers lo,hi with 1 <= lo <= hi, got '${bad}'`);

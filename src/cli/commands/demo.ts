@@ -152,6 +152,7 @@ export function registerDemo(program: Command): void {
             data: result.data, out: fullOut, variants, seed, spatialScale: plan.spatialScale, camScales: plan.scales, bothSplits: seed === first, parallel,
             // v2: the segmentation network trains and is tested at the CAM network's scale too.
             ...(plan.bench === 'v2' ? { segResizeLong: plan.resizeLong, segScales: FULL_SEG_SCALES.map((x) => x * plan.scoreScale) } : {}),
+            ...(plan.segLr !== null ? { segLr: plan.segLr } : {}),
           }, { log: (l) => console.log(l), reporter: createReporter(f.quiet ? 'silent' : 'bar') });
           perSeed.push({ seed, rows: full.rows });
           if (seed !== first) continue;

@@ -31,6 +31,7 @@ interface PipelineFlags {
   camScales?: string;
   segScales?: string;
   segResizeLong?: string;
+  segLr?: string;
   flip: boolean;
   segCrf: boolean;
   spatialScale?: string;
@@ -68,6 +69,7 @@ export function pipelineOptionsFromFlags(f: PipelineFlags): Record<string, unkno
     camScales: f.camScales ? parseScales(f.camScales) : undefined, segScales: f.segScales ? parseScales(f.segScales) : undefined,
     crfThresholds: f.crfThresholds ? parseScales(f.crfThresholds) : undefined,
     flip: f.flip, segCrf: f.segCrf, spatialScale: parseSpatialScale(f.spatialScale), segResizeLong: parseResizeLong(f.segResizeLong),
+    segLr: numberFlag('--seg-lr', f.segLr),
   };
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
@@ -94,6 +96,7 @@ export function registerPipeline(program: Command): void {
     .option('--cam-scales <list>', 'CAM inference scales (default 0.5,1,1.5,2)')
     .option('--seg-scales <list>', 'segmentation test scales (default 0.5,...,1.75)')
     .option('--seg-resize-long <lo,hi>', 'long side range the segmentation network trains at (default the train-seg cpu preset\'s)')
+    .option('--seg-lr <x>', 'base learning rate of the segmentation training (default the train-seg cpu preset\'s, 0.02)')
     .option('--no-flip', 'no flipped copies at test time')
     .option('--no-seg-crf', 'without the 1-iteration CRF after the segmentation network (on by default, as the reference)')
     .option('--spatial-scale <auto|s>', 'scale the CRF sxy and the pair / walk radius by s (image size / VOC size; auto = long side / 500; default 1 = the reference values)')
