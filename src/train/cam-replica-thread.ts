@@ -8,12 +8,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../engine/init.js';
 import { ReplicaGroup, setReplicaGroup } from '../engine/replicas.js';
-import { CamNet } from '../models/cam-net.js';
 import { assignWeights } from '../models/weights-io.js';
 import { describeTaskError } from '../scale/tasks.js';
 import { camStepLoss } from './cam-step.js';
 import type { CamReplicaInit, CamReplicaMessage, CamReplicaReply } from './cam-replicas.js';
 import { buildOptimizer, sgdStep } from './run-setup.js';
+import { camModelFor } from './train-cam.js';
 
 const port = parentPort!;
 const init = workerData as CamReplicaInit;
@@ -24,7 +24,7 @@ try {
   const info = await initEngine({ backend: init.backend as 'wasm' | 'cpu', native: false });
   if (info.backend !== init.backend) throw new Error(`replica ${init.rank} got backend ${info.backend}, replica 0 has ${init.backend}`);
   const cfg = init.config;
-  const model = new CamNet({ head: cfg.baseline, numClasses: init.numClasses, backbone: cfg.model.backbone, dropout: cfg.model.dropout }, cfg.seed);
+  const model = camModelFor(cfg, init.numClasses);
   const { trainable, opt } = buildOptimizer(model, cfg.optim, init.maxSteps);
   assignWeights(model.store, { values: new Map(init.weights), meta: null }, { strict: true }, 'replica 0 weights');
   opt.loadState(new Map(init.optimizer));

@@ -5,10 +5,8 @@
  * backend runs one core per process (issue 15), and two trainings use both cores of a 2-core
  * machine. Progress of all runs goes to one bar (steps summed).
  */
-import { Worker } from 'node:worker_threads';
-import { HfplError } from '../errors.js';
 import { compiledSibling } from '../scale/pool.js';
-import type { TaskErrorInfo } from '../scale/tasks.js';
+import { runThreadJobs, type ThreadJobEnd } from '../scale/thread-jobs.js';
 import { silentReporter, type ProgressEvent, type ProgressReporter } from '../util/progress.js';
 import type { TrainCamOptions, TrainCamResult } from './train-cam.js';
 
@@ -17,8 +15,7 @@ export type TrainThreadMessage =
   | { type: 'log'; line: string }
   | { type: 'start'; label: string; total: number; unit?: string }
   | { type: 'step'; event: ProgressEvent }
-  | { type: 'done'; result: TrainCamResult }
-  | { type: 'error'; error: TaskErrorInfo };
+  | ThreadJobEnd<TrainCamResult>;
 
 /** One training of `runTrainCamParallel`: the options of `runTrainCam` and a name for the log. */
 export interface ParallelTrainJob {
@@ -36,41 +33,30 @@ export async function runTrainCamParallel(
 ): Promise<TrainCamResult[]> {
   const reporter = hooks.reporter ?? silentReporter;
   const log = hooks.log ?? (() => {});
-  const results: TrainCamResult[] = new Array(jobs.length);
   const done = new Array<number>(jobs.length).fill(0);
   // Images of each run (what runTrainCam reports), known before the runs start for the ETA.
   const totals = jobs.map((j) => (j.opts.config.steps ?? 0) * j.opts.config.batchSize);
-  let started = false, next = 0, failure: Error | null = null;
-  const runOne = (i: number) => new Promise<void>((resolve) => {
-    const w = new Worker(compiledSibling(import.meta.url, 'train-cam-thread.js'), { workerData: { opts: jobs[i].opts, threads: hooks.threads ?? 1 }, execArgv: [] });
-    w.on('message', (m: TrainThreadMessage) => {
-      if (m.type === 'log') log(`${jobs[i].name}: ${m.line}`);
-      else if (m.type === 'start') {
-        totals[i] = m.total;
-        if (!started) reporter.start(`training ${jobs.map((j) => j.name).join(', ')}`, 0, m.unit);
-        started = true;
-      } else if (m.type === 'step') {
-        done[i] = m.event.done;
-        totals[i] = m.event.total;
-        reporter.step({ done: sum(done), total: sum(totals), info: m.event.info });
-      } else if (m.type === 'done') results[i] = m.result;
-      else failure ??= m.error.code ? new HfplError(m.error.code as HfplError['code'], m.error.message) : new HfplError('E_RUN', `${jobs[i].name}: training failed in a worker: ${m.error.message}`);
-    });
-    w.on('error', (e) => {
-      failure ??= new HfplError('E_RUN', `${jobs[i].name}: training thread crashed: ${e.message}`);
-    });
-    w.on('exit', () => {
-      if (!results[i]) failure ??= new HfplError('E_RUN', `${jobs[i].name}: training thread exited without a result`);
-      resolve();
-    });
-  });
-  const lane = async () => {
-    while (next < jobs.length && !failure) await runOne(next++);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, jobs.length)) }, lane));
-  if (started) reporter.end();
-  if (failure) throw failure;
-  return results;
+  let started = false;
+  const entry = compiledSibling(import.meta.url, 'train-cam-thread.js');
+  try {
+    return await runThreadJobs<TrainCamResult, TrainThreadMessage>(
+      jobs.map((j) => ({ name: j.name, entry, workerData: { opts: j.opts, threads: hooks.threads ?? 1 } })), parallel, 'training',
+      (i, m) => {
+        if (m.type === 'log') log(`${jobs[i].name}: ${m.line}`);
+        else if (m.type === 'start') {
+          totals[i] = m.total;
+          if (!started) reporter.start(`training ${jobs.map((j) => j.name).join(', ')}`, 0, m.unit);
+          started = true;
+        } else if (m.type === 'step') {
+          done[i] = m.event.done;
+          totals[i] = m.event.total;
+          reporter.step({ done: sum(done), total: sum(totals), info: m.event.info });
+        }
+      },
+    );
+  } finally {
+    if (started) reporter.end();
+  }
 }
 
 function sum(x: number[]): number {

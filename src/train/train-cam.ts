@@ -47,6 +47,12 @@ export interface TrainCamResult extends RunResult {
   numClasses: number;
 }
 
+/** The network a config trains (the CAM or SEAM baseline) with its seeded initial weights. */
+export function camModelFor(cfg: TrainCamConfig, numClasses: number): CamNet {
+  const modelCfg = { head: cfg.baseline, numClasses, backbone: cfg.model.backbone, dropout: cfg.model.dropout };
+  return cfg.baseline === 'seam' ? new SeamNet(modelCfg, cfg.seed) : new CamNet(modelCfg, cfg.seed);
+}
+
 /** 32-bit seed of the importance sampling at a step. */
 export function islSeed(seed: number, step: number): number {
   return new Rng((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0).nextUint32();
@@ -83,8 +89,7 @@ export async function runTrainCam(opts: TrainCamOptions, reporter: ProgressRepor
   const perEpoch = loader.batchesPerEpoch;
   const maxSteps = cfg.steps ?? cfg.epochs * perEpoch;
 
-  const modelCfg = { head: cfg.baseline, numClasses: K, backbone: cfg.model.backbone, dropout: cfg.model.dropout };
-  const model = cfg.baseline === 'seam' ? new SeamNet(modelCfg, cfg.seed) : new CamNet(modelCfg, cfg.seed);
+  const model = camModelFor(cfg, K);
   const meta: CamModelMeta = {
     model: { ...model.config, backbone: backboneLayout(model.config) as CamModelConfig['backbone'] },
     classNames: [...split.classNames],

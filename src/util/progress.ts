@@ -61,9 +61,7 @@ export class BarReporter implements ProgressReporter {
 
   line(e: ProgressEvent): string {
     const elapsed = (performance.now() - this.t0) / 1000;
-    // A first event within 20 ms of start() is work found done (a resume), not work done now.
-    this.base ??= elapsed < 0.02 ? e.done : 0;
-    const rate = (e.done - this.base) / Math.max(elapsed, 1e-9);
+    const rate = (e.done - (this.base ?? 0)) / Math.max(elapsed, 1e-9);
     const eta = rate > 0 ? (e.total - e.done) / rate : e.done >= e.total ? 0 : Number.NaN;
     const width = 24;
     const filled = e.total > 0 ? Math.min(width, Math.round((width * e.done) / e.total)) : 0;
@@ -73,7 +71,8 @@ export class BarReporter implements ProgressReporter {
 
   step(e: ProgressEvent): void {
     this.lastDone = e.done;
-    if (this.base === null) this.base = (performance.now() - this.t0) / 1000 < 0.02 ? e.done : 0;
+    // A first event within 20 ms of start() is work found done (a resume), not work done now.
+    this.base ??= performance.now() - this.t0 < 20 ? e.done : 0;
     const now = performance.now();
     const tty = this.stream.isTTY;
     if (now - this.lastDraw < (tty ? this.intervalMs : 10_000) && e.done < e.total) return;
