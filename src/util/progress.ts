@@ -43,24 +43,29 @@ export class BarReporter implements ProgressReporter {
   private total = 0;
   private unit = 'it';
   private t0 = 0;
-  private lastDraw = 0;
+  private lastDraw = Number.NEGATIVE_INFINITY;
   private lastDone = 0;
   /** Items already done when the bar started (a resumed run's first event), left out of the rate. */
   private base: number | null = null;
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, private readonly intervalMs = 200) {}
+  /** `now` (milliseconds) is the clock; tests pass their own so that rates do not depend on timers. */
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly intervalMs = 200,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   start(label: string, total: number, unit = 'it'): void {
     this.label = label;
     this.total = total;
     this.unit = unit;
-    this.t0 = performance.now();
-    this.lastDraw = 0;
+    this.t0 = this.now();
+    this.lastDraw = Number.NEGATIVE_INFINITY; // the first event after start() draws
     this.lastDone = 0;
     this.base = null;
   }
 
   line(e: ProgressEvent): string {
-    const elapsed = (performance.now() - this.t0) / 1000;
+    const elapsed = (this.now() - this.t0) / 1000;
     const rate = (e.done - (this.base ?? 0)) / Math.max(elapsed, 1e-9);
     const eta = rate > 0 ? (e.total - e.done) / rate : e.done >= e.total ? 0 : Number.NaN;
     const width = 24;
@@ -72,8 +77,8 @@ export class BarReporter implements ProgressReporter {
   step(e: ProgressEvent): void {
     this.lastDone = e.done;
     // A first event within 20 ms of start() is work found done (a resume), not work done now.
-    this.base ??= performance.now() - this.t0 < 20 ? e.done : 0;
-    const now = performance.now();
+    const now = this.now();
+    this.base ??= now - this.t0 < 20 ? e.done : 0;
     const tty = this.stream.isTTY;
     if (now - this.lastDraw < (tty ? this.intervalMs : 10_000) && e.done < e.total) return;
     this.lastDraw = now;
@@ -82,7 +87,7 @@ export class BarReporter implements ProgressReporter {
   }
 
   end(summary?: Record<string, number | string>): void {
-    const elapsed = (performance.now() - this.t0) / 1000;
+    const elapsed = (this.now() - this.t0) / 1000;
     const msg = `${this.label}: ${this.lastDone} ${this.unit} in ${fmtTime(elapsed)} ${fmtInfo(summary)}`.trimEnd();
     this.stream.write(this.stream.isTTY ? `\r\x1b[K${msg}\n` : msg + '\n');
   }
