@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { HfplError } from '../../errors.js';
 import { readIdList, vocListPath } from '../../data/voc.js';
 import { silentReporter, type ProgressReporter } from '../../util/progress.js';
-import { DEMO_VARIANTS, DEMO_VARIANT_LABELS, type DemoPlan, type DemoVariant } from '../../train/demo-run.js';
+import { BINOMIAL_VS_MULTINOMIAL_VARIANTS, DEMO_VARIANTS, DEMO_VARIANT_LABELS, type DemoPlan, type DemoVariant } from '../../train/demo-run.js';
 import { meanStd } from '../demo-report.js';
 import { evalImageSources, gatherStageFolder, STAGE_ROWS, trainImageSources, type StageFolder } from './gather-stages.js';
 import { buildBrowserImage, type CellSource } from './images.js';
@@ -29,7 +29,7 @@ export interface GatherOptions {
 }
 
 /** One per-seed row of a demo (results.json `rows`, or rebuilt from the run folders). */
-interface DemoRowLike {
+export interface DemoRowLike {
   variant: DemoVariant;
   seed: number;
   miou: number;
@@ -223,17 +223,26 @@ async function gatherDemo(dir: string, o: Required<Omit<GatherOptions, 'reporter
   return { title: 'hfpl demo: CAM pseudo-labels with and without the HFPL add-on', intro, runDir: dir, classNames, variants: [...new Set([...labels, ...folders.map((f) => f.variant)])], summary, training, sweeps, perClass, stages, paired, images, notes };
 }
 
-/** Paired differences (variant - baseline, same seed) as a table; null with fewer than two seeds. */
-function demoPaired(rows: DemoRowLike[]): NumberTable | null {
-  const d = pairedDifferences(rows.map((r) => ({ variant: r.variant, seed: r.seed, miou: r.miou, contourF: r.contourF })));
+/**
+ * Paired differences (variant - baseline, same seed), then each binomial ISL variant against its
+ * multinomial twin where both ran, as a table; null with fewer than two seeds.
+ */
+export function demoPaired(rows: DemoRowLike[]): NumberTable | null {
+  const seedRows = rows.map((r) => ({ variant: r.variant, seed: r.seed, miou: r.miou, contourF: r.contourF }));
+  const label = (v: string) => DEMO_VARIANT_LABELS[v as DemoVariant] ?? v;
+  const d = [
+    ...pairedDifferences(seedRows).map((x) => ({ ...x, name: label(x.variant), against: 'baseline' })),
+    ...BINOMIAL_VS_MULTINOMIAL_VARIANTS.flatMap(([a, b]) => pairedDifferences(seedRows.filter((r) => r.variant === a || r.variant === b), b)
+      .map((x) => ({ ...x, name: `${label(a)} vs ${label(b)}`, against: label(b) }))),
+  ];
   if (d.length === 0) return null;
   return {
-    caption: 'Paired differences against the baseline over seeds (same seed, same data): mean and 95% t interval, in percentage points. An interval that contains 0 is no evidence of a difference.',
+    caption: 'Paired differences over seeds (same seed, same data): each variant against the baseline, then the binomial ISL against the multinomial one (the paper\'s central claim); mean and 95% t interval, in percentage points. An interval that contains 0 is no evidence of a difference.',
     headers: ['comparison', 'seeds', 'Δ mIoU', '95% interval', 'Δ contour F', '95% interval'],
     rows: d.map((x) => {
-      const l = DEMO_VARIANT_LABELS[x.variant as DemoVariant] ?? x.variant;
+      const l = x.name;
       return {
-        label: `${l} − baseline`,
+        label: `${label(x.variant)} − ${x.against}`,
         cells: [
           { text: x.seeds.join(', ') },
           { key: `paired:${l}:miou`, value: x.miou.mean, percent: true, signed: true }, { key: `paired:${l}:miou:ci`, value: x.miou.mean, interval: [x.miou.lo, x.miou.hi], percent: true },

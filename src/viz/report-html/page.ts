@@ -80,8 +80,8 @@ function pairedFigure(t: NumberTable, variants: string[]): string {
     const [, label, metric] = c.key.split(':');
     return [{ label: `${metric === 'miou' ? 'mIoU' : 'contour F'}, ${label}`, color: colorOf(variants, label), mean: 100 * c.value, lo: 100 * c.interval[0], hi: 100 * c.interval[1] }];
   }));
-  const svg = intervalPlot({ title: 'Paired differences against the baseline', rows, x: { label: 'difference to the baseline (percentage points), 95% interval' }, format: (v) => v.toFixed(1) });
-  return `<figure class="plot narrow" data-plot="paired"><figcaption>Variant − baseline, same seeds</figcaption>${svg}</figure>`;
+  const svg = intervalPlot({ title: 'Paired differences over seeds', rows, x: { label: 'difference (percentage points), 95% interval' }, format: (v) => v.toFixed(1) });
+  return `<figure class="plot narrow" data-plot="paired"><figcaption>Variant − baseline (and binomial − multinomial ISL), same seeds</figcaption>${svg}</figure>`;
 }
 
 /** A picture: the image (a CSS background class, so its bytes are embedded once per image) with an overlay. */

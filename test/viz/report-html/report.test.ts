@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gatherReport } from '../../../src/viz/report-html/gather.js';
+import { demoPaired, gatherReport, type DemoRowLike } from '../../../src/viz/report-html/gather.js';
 import { formatCell } from '../../../src/viz/report-html/page.js';
 import { imageMiou, pairedDifferences, pairedInterval } from '../../../src/viz/report-html/stats.js';
 import { groupedBars, linePlot, movingAverage, niceTicks } from '../../../src/viz/report-html/svg.js';
@@ -16,6 +16,20 @@ const cellValue = (t: NumberTable | null, key: string) => {
 };
 
 describe('report statistics', () => {
+  it('the paired table adds the binomial ISL against its multinomial twin', () => {
+    // both − both-mn: 0.02 and 0.04 (mean 0.03); isl-mn has no binomial twin here, so no such row
+    const rows: DemoRowLike[] = [0, 1].flatMap((seed) => [
+      { variant: 'baseline' as const, seed, miou: 0.5, contourF: 0.3, bestThreshold: 0.3 },
+      { variant: 'both' as const, seed, miou: 0.55 + 0.02 * seed, contourF: 0.3, bestThreshold: 0.3 },
+      { variant: 'both-mn' as const, seed, miou: 0.53, contourF: 0.31, bestThreshold: 0.3 },
+      { variant: 'isl-mn' as const, seed, miou: 0.5, contourF: 0.3, bestThreshold: 0.3 },
+    ]);
+    const t = demoPaired(rows)!;
+    expect(t.rows.map((r) => r.label)).toEqual(['+ISL +FSL − baseline', '+ISL (multinomial) +FSL − baseline', '+ISL (multinomial) − baseline', '+ISL +FSL − +ISL (multinomial) +FSL']);
+    expect((cellValue(t, 'paired:+ISL +FSL vs +ISL (multinomial) +FSL:miou') as { value: number }).value).toBeCloseTo(0.03, 12);
+    expect((cellValue(t, 'paired:+ISL +FSL vs +ISL (multinomial) +FSL:contourF') as { value: number }).value).toBeCloseTo(-0.01, 12);
+  });
+
   it('paired differences: mean and 95% t interval of variant - baseline over shared seeds', () => {
     // d = [0.05, 0.08]: mean 0.065, sd 0.0212132, t(0.975, 1) = 12.706, half = 12.706 * 0.0212132 / sqrt(2) = 0.190590
     const d = pairedDifferences(ROWS);
