@@ -247,18 +247,20 @@ async function otherSplitMetrics(
  */
 export function formatFullStagesTable(rows: FullStageRow[], diagnostics: Record<string, AffinityDiagnostics | null> = {}): string {
   const variants = [...new Set(rows.map((r) => r.variant))];
-  const head = ['stage'.padEnd(20), 'split'.padEnd(18), ...variants.map((v) => `${v} mIoU / F`.padStart(20))].join(' ');
+  // A column as wide as its header (a long variant name), at least 20.
+  const width = variants.map((v) => Math.max(20, `${v} mIoU / F`.length));
+  const head = ['stage'.padEnd(20), 'split'.padEnd(18), ...variants.map((v, i) => `${v} mIoU / F`.padStart(width[i]))].join(' ');
   const lines = FULL_STAGE_ROWS.flatMap(({ row }) => [...new Set(rows.filter((x) => x.stage === row).map((x) => x.split))].map((split) => {
-    const cells = variants.map((v) => {
+    const cells = variants.map((v, i) => {
       const r = rows.find((x) => x.stage === row && x.variant === v && x.split === split);
-      return (r ? `${(100 * r.miou).toFixed(1)} / ${(100 * r.contourF).toFixed(1)}` : '-').padStart(20);
+      return (r ? `${(100 * r.miou).toFixed(1)} / ${(100 * r.contourF).toFixed(1)}` : '-').padStart(width[i]);
     });
     return [row.padEnd(20), split.padEnd(18), ...cells].join(' ');
   }));
   if (variants.some((v) => diagnostics[v])) {
-    const cells = variants.map((v) => {
+    const cells = variants.map((v, i) => {
       const d = diagnostics[v];
-      return (d ? `${(100 * d.oracleWalk.miou).toFixed(1)} / ${(100 * d.oracleWalk.contourF).toFixed(1)}` : '-').padStart(20);
+      return (d ? `${(100 * d.oracleWalk.miou).toFixed(1)} / ${(100 * d.oracleWalk.contourF).toFixed(1)}` : '-').padStart(width[i]);
     });
     const split = rows.find((x) => x.stage === 'random walk')?.split ?? '';
     lines.push(['walk, GT affinities'.padEnd(20), split.padEnd(18), ...cells].join(' '));
