@@ -75,10 +75,24 @@ export interface FullStagesOptions {
   /** Seed of the AffinityNet and segmentation trainings (default 0). */
   seed?: number;
   /**
-   * Variants refined at once, a worker thread each (`full-stages-threads.ts`); default 1. The
-   * numbers do not depend on it (each variant's stages run in one thread either way).
+   * Cores for refining variants at once, a worker thread each (`full-stages-threads.ts`; see
+   * `refinementLanes`); default 1. The numbers do not depend on it (each variant's stages run in
+   * one thread either way).
    */
   parallel?: number;
+}
+
+/**
+ * Threads for refining `variants` on `parallel` cores: at most `parallel`, except that up to
+ * 2 x `parallel` variants that do not divide into full rounds all run at once, so no core idles
+ * through a last round of fewer threads. Measured with 3 variants on 2 cores (libtorch, seed 1,
+ * both splits): 15.5 min in two rounds, 12.4 min as three threads at once, the same CPU time
+ * (24.9 and 24.7 min) and the same table.
+ */
+export function refinementLanes(variants: number, parallel: number): number {
+  const p = Math.max(1, parallel);
+  if (p === 1 || variants <= p) return Math.max(1, Math.min(variants, p));
+  return variants <= 2 * p && variants % p !== 0 ? variants : p;
 }
 
 /** The table rows, in order. */
@@ -131,7 +145,7 @@ export async function runFullStages(opts: FullStagesOptions, hooks: PipelineHook
   const bothSplits = opts.bothSplits ?? true;
   const spatial = scaledSpatialParams(await resolveSpatialScale(opts.spatialScale ?? 1, opts.data, 'train'));
   const shared: VariantContext = { listFile, evalSplit, trainName, bothSplits, crfScaleFactor: spatial.crfScaleFactor };
-  const parallel = Math.max(1, Math.min(opts.parallel ?? 1, opts.variants.length));
+  const parallel = refinementLanes(opts.variants.length, opts.parallel ?? 1);
   const done = parallel > 1
     ? await refineVariantsInThreads(opts, shared, parallel, hooks)
     : await sequential(opts.variants, (v) => refineVariant(opts, v, shared, hooks));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatFullStagesTable, type FullStageRow } from '../../src/pipeline/full-stages.js';
+import { formatFullStagesTable, refinementLanes, type FullStageRow } from '../../src/pipeline/full-stages.js';
 
 describe('formatFullStagesTable', () => {
   it('a long variant name widens its column, so every cell ends under its header', () => {
@@ -13,5 +13,16 @@ describe('formatFullStagesTable', () => {
       'CAM                  val                         59.4 / 17.5                      60.4 / 17.5',
       'random walk          train (first 200)           66.5 / 37.4                      66.5 / 38.4',
     ]);
+  });
+});
+
+describe('refinementLanes', () => {
+  it('fills the cores, and runs an uneven count of at most 2 x cores at once instead of leaving a core idle in a last round', () => {
+    // [variants, cores] -> threads
+    const cases: [number, number, number][] = [
+      [1, 2, 1], [2, 2, 2], [3, 2, 3], [4, 2, 2], [5, 2, 2], [6, 2, 2],
+      [3, 1, 1], [1, 1, 1], [5, 4, 5], [8, 4, 4], [9, 4, 4], [2, 0, 1],
+    ];
+    expect(cases.map(([v, p]) => refinementLanes(v, p))).toEqual(cases.map(([, , t]) => t));
   });
 });

@@ -104,7 +104,7 @@ export function registerDemo(program: Command): void {
     .option('--force', 'delete --out first and start over (otherwise finished work is reused)')
     .option('--quiet', 'no progress bars')
     .option('--spatial-scale <auto|s>', 'with --full: scale the CRF sxy and the pair / walk radius by s (auto = long side / 500; 1 = the reference values; default auto for v2, 1 for v1)')
-    .option('--parallel <n>', `fine-tuning variants trained at once (a thread each), image workers of inference and evaluation, and with --full variants refined at once (a thread each); results do not depend on it (default: every core, ${availableParallelism()} here)`)
+    .option('--parallel <n>', `fine-tuning variants trained at once (a thread each), image workers of inference and evaluation, and with --full the cores for refining variants at once (a thread each; 3 variants on 2 cores run as 3 threads); results do not depend on it (default: every core, ${availableParallelism()} here)`)
     .option('--replicas <n>', `data-parallel replicas of the backbone pre-training on the wasm or cpu engine (a thread each; the result changes by float32 rounding only); the libtorch kernels use --threads instead (default: every core, ${availableParallelism()} here)`)
     .option('--threads <n>', 'intra-op threads of the native (libtorch) kernels, when built (default 1)')
     .action(async (f: DemoFlags) => {
