@@ -33,7 +33,7 @@ export interface StagePairedRow {
  * non-baseline variant against `baseline`, then each `[variant, against]` of `comparisons` whose
  * two sides are present. Rows in stage order, then split, then comparison.
  */
-export function stagePairedDifferences(perSeed: SeedStageRows[], baseline = 'baseline', comparisons: [string, string][] = []): StagePairedRow[] {
+export function stagePairedDifferences(perSeed: SeedStageRows[], baseline = 'baseline', comparisons: readonly [string, string][] = []): StagePairedRow[] {
   const all = perSeed.flatMap((p) => p.rows.map((r) => ({ ...r, seed: p.seed })));
   const variants = [...new Set(all.map((r) => r.variant))];
   const pairsAsked: [string, string][] = [

@@ -12,16 +12,17 @@ function fakeClock() {
   return { now: () => t, advance: (ms: number) => (t += ms) };
 }
 
-function fakeStream() {
+/** A non-TTY bar on a fake stream and a hand-moved clock; `lines` holds what it wrote. */
+function fakeBar() {
   const lines: string[] = [];
-  return { lines, stream: { isTTY: false, write: (s: string) => lines.push(s.trimEnd()) } as unknown as NodeJS.WriteStream };
+  const stream = { isTTY: false, write: (s: string) => lines.push(s.trimEnd()) } as unknown as NodeJS.WriteStream;
+  const clock = fakeClock();
+  return { lines, clock, bar: new BarReporter(stream, 200, clock.now) };
 }
 
 describe('BarReporter', () => {
   it('a resumed stage: items found done are left out of the rate', () => {
-    const { lines, stream } = fakeStream();
-    const clock = fakeClock();
-    const r = new BarReporter(stream, 200, clock.now);
+    const { lines, clock, bar: r } = fakeBar();
     r.start('infer-cam val', 150, 'img');
     clock.advance(5);
     r.step({ done: 150, total: 150 });
@@ -29,9 +30,7 @@ describe('BarReporter', () => {
   });
 
   it('items done after the start give the rate and the ETA', () => {
-    const { lines, stream } = fakeStream();
-    const clock = fakeClock();
-    const r = new BarReporter(stream, 200, clock.now);
+    const { lines, clock, bar: r } = fakeBar();
     r.start('train', 100, 'img');
     clock.advance(2000);
     r.step({ done: 50, total: 100 });

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { HfplError } from '../../errors.js';
 import { readIdList, vocListPath } from '../../data/voc.js';
 import { silentReporter, type ProgressReporter } from '../../util/progress.js';
-import { BINOMIAL_VS_MULTINOMIAL_VARIANTS, DEMO_VARIANTS, DEMO_VARIANT_LABELS, type DemoPlan, type DemoVariant } from '../../train/demo-run.js';
+import { BINOMIAL_VS_MULTINOMIAL, DEMO_VARIANTS, DEMO_VARIANT_LABELS, type DemoPlan, type DemoVariant } from '../../train/demo-run.js';
 import { meanStd } from '../demo-report.js';
 import { evalImageSources, gatherStageFolder, STAGE_ROWS, trainImageSources, type StageFolder } from './gather-stages.js';
 import { buildBrowserImage, type CellSource } from './images.js';
@@ -228,21 +228,17 @@ async function gatherDemo(dir: string, o: Required<Omit<GatherOptions, 'reporter
  * multinomial twin where both ran, as a table; null with fewer than two seeds.
  */
 export function demoPaired(rows: DemoRowLike[]): NumberTable | null {
-  const seedRows = rows.map((r) => ({ variant: r.variant, seed: r.seed, miou: r.miou, contourF: r.contourF }));
   const label = (v: string) => DEMO_VARIANT_LABELS[v as DemoVariant] ?? v;
-  const d = [
-    ...pairedDifferences(seedRows).map((x) => ({ ...x, name: label(x.variant), against: 'baseline' })),
-    ...BINOMIAL_VS_MULTINOMIAL_VARIANTS.flatMap(([a, b]) => pairedDifferences(seedRows.filter((r) => r.variant === a || r.variant === b), b)
-      .map((x) => ({ ...x, name: `${label(a)} vs ${label(b)}`, against: label(b) }))),
-  ];
+  const d = pairedDifferences(rows.map((r) => ({ variant: label(r.variant), seed: r.seed, miou: r.miou, contourF: r.contourF })), 'baseline', BINOMIAL_VS_MULTINOMIAL);
   if (d.length === 0) return null;
   return {
     caption: 'Paired differences over seeds (same seed, same data): each variant against the baseline, then the binomial ISL against the multinomial one (the paper\'s central claim); mean and 95% t interval, in percentage points. An interval that contains 0 is no evidence of a difference.',
     headers: ['comparison', 'seeds', 'Δ mIoU', '95% interval', 'Δ contour F', '95% interval'],
     rows: d.map((x) => {
-      const l = x.name;
+      // Cell keys: the variant's label, or "<variant> vs <reference>" for a comparison not against the baseline.
+      const l = x.against === 'baseline' ? x.variant : `${x.variant} vs ${x.against}`;
       return {
-        label: `${label(x.variant)} − ${x.against}`,
+        label: `${x.variant} − ${x.against}`,
         cells: [
           { text: x.seeds.join(', ') },
           { key: `paired:${l}:miou`, value: x.miou.mean, percent: true, signed: true }, { key: `paired:${l}:miou:ci`, value: x.miou.mean, interval: [x.miou.lo, x.miou.hi], percent: true },

@@ -5,7 +5,7 @@
 import type { LabelMap } from '../../data/label-png.js';
 
 export { tQuantile975, pairedInterval } from '../../util/two-sample.js';
-import { pairedInterval } from '../../util/two-sample.js';
+import { stagePairedDifferences } from '../../pipeline/stage-paired.js';
 
 /** One row of per-seed results. */
 export interface SeedRow {
@@ -15,31 +15,27 @@ export interface SeedRow {
   contourF: number;
 }
 
-/** Paired difference of one variant against the baseline over the seeds both have. */
+/** Paired difference of one variant against `against` (the baseline unless asked) over the seeds both have. */
 export interface PairedDifference {
   variant: string;
+  against: string;
   seeds: number[];
   miou: { mean: number; lo: number; hi: number };
   contourF: { mean: number; lo: number; hi: number };
 }
 
 /**
- * For every variant other than `baseline`, the per-seed differences (variant - baseline, same
- * seed) of mIoU and contour F: mean and 95% t interval. Empty unless some variant shares at
- * least two seeds with the baseline.
+ * For every variant other than `baseline`, then each `[variant, against]` of `comparisons`, the
+ * per-seed differences (same seed) of mIoU and contour F: mean and 95% t interval
+ * (`stagePairedDifferences` on one stage). Only comparisons with at least two shared seeds.
  */
-export function pairedDifferences(rows: SeedRow[], baseline = 'baseline'): PairedDifference[] {
-  const base = new Map(rows.filter((r) => r.variant === baseline).map((r) => [r.seed, r]));
-  const variants = [...new Set(rows.map((r) => r.variant))].filter((v) => v !== baseline);
-  const out: PairedDifference[] = [];
-  for (const v of variants) {
-    const pairs = rows.filter((r) => r.variant === v && base.has(r.seed));
-    if (pairs.length < 2) continue;
-    const mi = pairedInterval(pairs.map((r) => r.miou - base.get(r.seed)!.miou));
-    const cf = pairedInterval(pairs.map((r) => r.contourF - base.get(r.seed)!.contourF));
-    out.push({ variant: v, seeds: pairs.map((r) => r.seed), miou: mi, contourF: cf });
-  }
-  return out;
+export function pairedDifferences(rows: SeedRow[], baseline = 'baseline', comparisons: readonly [string, string][] = []): PairedDifference[] {
+  const perSeed = [...new Set(rows.map((r) => r.seed))].map((seed) => ({
+    seed, rows: rows.filter((r) => r.seed === seed).map((r) => ({ stage: 'CAM' as const, split: '', variant: r.variant, miou: r.miou, contourF: r.contourF, numImages: 0 })),
+  }));
+  return stagePairedDifferences(perSeed, baseline, comparisons)
+    .filter((d) => d.seeds.length >= 2)
+    .map(({ variant, against, seeds, miou, contourF }) => ({ variant, against, seeds, miou, contourF }));
 }
 
 /**
